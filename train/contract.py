@@ -15,7 +15,7 @@ import numpy as np
 WEIGHT_QUANTS: tuple[str, ...] = ("binary", "ternary") + tuple(f"int{b}" for b in range(2, 9))
 MEMBRANE_QUANTS: tuple[str, ...] = ("ternary",) + tuple(f"int{n}" for n in range(2, 17)) + ("full",)
 RESETS: tuple[str, ...] = ("subtract", "zero")
-MAX_ACC_BITS = 24  # training runs the contract in float32, exact for integers below 2**24
+MAX_ACC_BITS = 22  # training runs the contract in float32: 2u + Δ must stay below 2**24
 
 
 class ContractError(ValueError):

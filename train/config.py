@@ -1,0 +1,68 @@
+"""Training configuration: one typed dataclass, saved as config.json beside the checkpoint."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Optional
+
+from train.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS, ContractError
+from train.surrogate import SURROGATES
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (defaults: the embedded `saccade-digits`)."""
+
+    dataset: str = "saccade-digits"
+    data_dir: Optional[str] = None
+    weights: str = "ternary"
+    membrane: str = "ternary"
+    leak: Optional[int] = 2  # shift k (β = 1 − 2^−k); None = IF
+    reset: str = "subtract"
+    steps: int = 10
+    pool: int = 2
+    hidden: list[int] = field(default_factory=lambda: [128])
+    acc_bits: int = 16
+    epochs: int = 12
+    batch_size: int = 32
+    lr: float = 3e-3
+    surrogate: str = "fast-sigmoid"
+    slope: float = 5.0
+    fire_rate: float = 0.1  # threshold calibration: fraction of first-step currents above θ
+    seed: int = 0
+    test_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("weights", self.weights, WEIGHT_QUANTS),
+            ("membrane", self.membrane, MEMBRANE_QUANTS),
+            ("reset", self.reset, RESETS),
+            ("surrogate", self.surrogate, SURROGATES),
+        ]
+        for name, value, allowed in checks:
+            if value not in allowed:
+                raise ContractError(f"--{name} {value!r} unknown; choose one of {', '.join(allowed)}")
+        for name in ("steps", "pool", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ContractError(f"--{name.replace('_', '-')} must be ≥ 1, got {getattr(self, name)}")
+        if not self.hidden or any(h < 1 for h in self.hidden):
+            raise ContractError(f"--hidden must be positive layer sizes, got {self.hidden}")
+
+    @property
+    def name(self) -> str:
+        """Default run name: runs/<dataset>-<weights>-<membrane>."""
+        return f"{self.dataset}-{self.weights}-{self.membrane}"
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainConfig":
+        data = json.loads(Path(path).read_text())
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ContractError(f"{path}: unknown config keys {sorted(unknown)}")
+        return cls(**data)

@@ -1,0 +1,72 @@
+"""The quantized SNN: Brevitas `QuantLinear` → `QuantLIF` layers, spike-count readout."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from brevitas import nn as qnn
+from torch import nn
+
+from train.config import TrainConfig
+from train.golden import GoldenNetwork, QuantLayer
+from train.neuron import QuantLIF
+from train.quant import unit_scale, weight_quant_kwargs
+
+
+class QuantSNN(nn.Module):
+    """Feed-forward SNN over input spikes [B, T, N_in]; returns the last layer's spike counts."""
+
+    def __init__(self, n_in: int, n_classes: int, cfg: TrainConfig) -> None:
+        super().__init__()
+        sizes = [n_in, *cfg.hidden, n_classes]
+        self.weight_quant = cfg.weights
+        self.fcs = nn.ModuleList(
+            qnn.QuantLinear(a, b, bias=False, **weight_quant_kwargs(cfg.weights)) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        self.lifs = nn.ModuleList(
+            QuantLIF(cfg.membrane, cfg.leak, cfg.reset, cfg.acc_bits, cfg.surrogate, cfg.slope) for _ in self.fcs
+        )
+        if unit_scale(cfg.weights):
+            # Unit-scale quantizers round the latent weight itself: start it where codes vary.
+            for fc in self.fcs:
+                nn.init.uniform_(fc.weight, -1.0, 1.0)
+
+    def scale(self, i: int) -> torch.Tensor:
+        """Power-of-two weight scale s of layer i."""
+        return self.fcs[i].quant_weight().scale.reshape(())
+
+    def layer_currents(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        """W·x of layer i in integer units of its weight scale (exact: s is a power of two)."""
+        b, t, n = x.shape
+        return (self.fcs[i](x.reshape(b * t, n)) / self.scale(i).detach()).reshape(b, t, -1)
+
+    def forward_all(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Spikes and membrane codes of every layer, each [B, T, N_l]."""
+        spikes, codes = [], []
+        for i, lif in enumerate(self.lifs):
+            s, m = lif(self.layer_currents(i, x), self.scale(i))
+            spikes.append(s)
+            codes.append(m)
+            x = s
+        return spikes, codes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_all(x)[0][-1].sum(dim=1)
+
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor, fire_rate: float) -> None:
+        """Data-driven threshold init: θ at the (1 − fire_rate) quantile of each layer's currents."""
+        for i, lif in enumerate(self.lifs):
+            cur = self.layer_currents(i, x)
+            theta = max(1.0, float(torch.quantile(cur.flatten().float(), 1.0 - fire_rate)))
+            lif.threshold.fill_(theta * float(self.scale(i)))
+            x, _ = lif(cur, self.scale(i))
+
+    @torch.no_grad()
+    def to_golden(self) -> GoldenNetwork:
+        """The network as integer codes and contract parameters (the golden model)."""
+        layers = []
+        for i, (fc, lif) in enumerate(zip(self.fcs, self.lifs)):
+            codes = fc.quant_weight().int().to(torch.int64).numpy()
+            layers.append(QuantLayer(codes, self.weight_quant, lif.params(self.scale(i)), np.zeros(codes.shape[0], np.int64)))
+        return GoldenNetwork(layers)

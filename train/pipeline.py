@@ -1,0 +1,62 @@
+"""One training run end to end: data → train → golden check → metrics and pictures in runs/<name>/."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from train.config import TrainConfig
+from train.data import load_dataset
+from train.plots import plot_curves, plot_raster
+from train.trainer import atomic_write, evaluate, train_model, write_json
+
+
+def per_class_accuracy(pred: np.ndarray, y: np.ndarray, classes: list[str]) -> dict[str, float]:
+    """Accuracy of each class on the samples of that class (NaN-free: absent classes skipped)."""
+    return {name: float((pred[y == c] == c).mean()) for c, name in enumerate(classes) if np.any(y == c)}
+
+
+def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, on_batch=None) -> dict:
+    """Train per `cfg`, write model.pt, config.json, metrics.json, curves.png, raster.png; return metrics."""
+    out = Path(out)
+    t0 = time.perf_counter()
+    data = load_dataset(cfg.dataset, cfg.data_dir, steps=cfg.steps, pool=cfg.pool, seed=cfg.seed, test_fraction=cfg.test_fraction)
+    data_seconds = time.perf_counter() - t0
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "config.json", cfg.save)
+    n_classes = len(data.classes)
+    model, history, seconds = train_model(
+        cfg, data.train_x, data.train_y, data.test_x, data.test_y, n_classes, out, resume=resume, on_batch=on_batch, progress=progress
+    )
+    test_acc, pred = evaluate(model, data.test_x, data.test_y)
+    golden = model.to_golden()
+    g = golden.run(data.test_x)
+    metrics = {
+        "dataset": cfg.dataset,
+        "config": asdict(cfg),
+        "n_in": int(data.train_x.shape[2]),
+        "train_samples": int(len(data.train_y)),
+        "test_samples": int(len(data.test_y)),
+        "test_accuracy": test_acc,
+        "golden_test_accuracy": float((g.label == data.test_y).mean()),
+        "golden_agrees_with_model": bool(np.array_equal(g.label, pred)),
+        "per_class_accuracy": per_class_accuracy(g.label, data.test_y, data.classes),
+        "thresholds": [layer.lif.threshold for layer in golden.layers],
+        "deltas": [layer.lif.delta for layer in golden.layers],
+        "mean_spikes_per_step": [float(data.test_x.sum(axis=2).mean())] + [float(s.sum(axis=2).mean()) for s in g.spikes],
+        "train_seconds": seconds,
+        "data_seconds": data_seconds,
+        "history": history,
+    }
+    write_json(out / "metrics.json", metrics)
+    plot_curves(history, out / "curves.png")
+    plot_raster(
+        [data.test_x[0]] + [s[0] for s in g.spikes],
+        ["input"] + [f"layer {i}" for i in range(len(g.spikes))],
+        f"{cfg.dataset}: test sample 0 (label {data.classes[data.test_y[0]]}, predicted {data.classes[g.label[0]]})",
+        out / "raster.png",
+    )
+    return metrics

@@ -1,0 +1,144 @@
+"""The training loop: BPTT on spike counts, atomic per-epoch checkpoints, exact resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from train.config import TrainConfig
+from train.model import QuantSNN
+
+CHECKPOINT = "model.pt"
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through `write(tmp)` to a temporary name in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save_checkpoint(path: Path, model: QuantSNN, opt: torch.optim.Optimizer, sched, epoch: int, history: list, meta: dict) -> None:
+    """Everything needed to resume bit-exactly after `epoch` complete epochs."""
+    state = {
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "scheduler": sched.state_dict(),
+        "epoch": epoch,
+        "history": history,
+        "meta": meta,
+    }
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def evaluate(model: QuantSNN, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, np.ndarray]:
+    """Accuracy and predictions of the fake-quantized model (argmax of counts, ties low)."""
+    model.eval()
+    preds = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            counts = model(torch.from_numpy(x[i : i + batch_size]).float())
+            preds.append(torch.argmax(counts, dim=1).numpy())
+    pred = np.concatenate(preds) if preds else np.zeros(0, np.int64)
+    return float((pred == y).mean()) if len(y) else 0.0, pred
+
+
+def train_model(
+    cfg: TrainConfig,
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    n_classes: int,
+    out: Path,
+    resume: bool = False,
+    on_batch: Optional[Callable[[int, int], None]] = None,
+    progress: bool = True,
+) -> tuple[QuantSNN, list[dict], float]:
+    """Train (or resume) and return the model, per-epoch history and training seconds.
+
+    Shuffling uses a generator seeded by (seed, epoch), so a resumed run sees the same
+    batches as an uninterrupted one and ends with the same weights.
+    """
+    torch.manual_seed(cfg.seed)
+    model = QuantSNN(train_x.shape[2], n_classes, cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    ckpt = Path(out) / CHECKPOINT
+    start, history, seconds = 0, [], 0.0
+    if resume and ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start, history = state["epoch"], state["history"]
+        seconds = state["meta"].get("train_seconds", 0.0)
+    else:
+        calib = torch.from_numpy(train_x[: min(256, len(train_x))]).float()
+        model.calibrate(calib, cfg.fire_rate)
+
+    for epoch in range(start, cfg.epochs):
+        t0 = time.perf_counter()
+        model.train()
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
+        order = torch.randperm(len(train_x), generator=gen).numpy()
+        bar = tqdm(range(0, len(order), cfg.batch_size), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False)
+        loss_sum, correct, seen = 0.0, 0, 0
+        for b_idx, i in enumerate(bar):
+            if on_batch is not None:
+                on_batch(epoch, b_idx)
+            idx = order[i : i + cfg.batch_size]
+            xb = torch.from_numpy(train_x[idx]).float()
+            yb = torch.from_numpy(train_y[idx]).long()
+            counts = model(xb)
+            loss = F.cross_entropy(counts, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += float(loss) * len(idx)
+            correct += int((counts.argmax(1) == yb).sum())
+            seen += len(idx)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+        sched.step()
+        test_acc, _ = evaluate(model, test_x, test_y)
+        seconds += time.perf_counter() - t0
+        history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_accuracy": correct / seen, "test_accuracy": test_acc})
+        if progress:
+            tqdm.write(f"epoch {epoch + 1}/{cfg.epochs}: loss {loss_sum / seen:.4f}  train {correct / seen:.4f}  test {test_acc:.4f}")
+        save_checkpoint(ckpt, model, opt, sched, epoch + 1, history, {"config": asdict(cfg), "n_in": int(train_x.shape[2]), "n_classes": n_classes, "train_seconds": seconds})
+    return model, history, seconds
+
+
+def load_model(run_dir: Path) -> tuple[QuantSNN, TrainConfig]:
+    """Rebuild a trained model from `runs/<name>/` (config.json + model.pt)."""
+    run_dir = Path(run_dir)
+    ckpt = run_dir / CHECKPOINT
+    if not ckpt.exists():
+        raise FileNotFoundError(f"{ckpt}: no checkpoint; train first with `python train/run.py --out {run_dir}`")
+    state = torch.load(ckpt, weights_only=False)
+    cfg = TrainConfig(**state["meta"]["config"])
+    model = QuantSNN(state["meta"]["n_in"], state["meta"]["n_classes"], cfg)
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, cfg
+
+
+def write_json(path: Path, data: dict) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
