@@ -1,0 +1,24 @@
+"""rtl/: the Amaranth streaming LIF datapath (DESIGN §5, docs/rtl.md).
+
+Four names: the layer core (`LayerCore`), the network top (`SNNTop`), the generator
+(`generate`, also `python -m rtl`) and the cycle model (`predict_cycles`).
+"""
+
+from rtl.aer import aer_layout, aer_signature
+from rtl.cycle_model import CycleParams, predict_cycles, spike_counts
+from rtl.generate import GenerateError, generate
+from rtl.layer import LayerConfigError, LayerCore
+from rtl.top import SNNTop
+
+__all__ = [
+    "CycleParams",
+    "GenerateError",
+    "LayerConfigError",
+    "LayerCore",
+    "SNNTop",
+    "aer_layout",
+    "aer_signature",
+    "generate",
+    "predict_cycles",
+    "spike_counts",
+]

@@ -1,0 +1,290 @@
+"""The layer core: one event-driven LIF layer with P lanes (DESIGN §5, docs/rtl.md).
+
+Neuron n lives in row n // P, lane n % P; R = ⌈N/P⌉ rows. Three phases, one at a time:
+
+ACC    per input address a: R cycles, one per row, each reading the P weights of
+       row (a, r) and adding them into the P currents of row r (read-modify-write of
+       the current memory, which starts every step at the bias).
+SWEEP  on the eos word: each row is read (membrane codes and currents), updated by
+       P `LIFUpdate` lanes, written back (currents back to the bias) in one cycle; then
+       the row's fired addresses go, one a cycle, into the spike buffer, lowest first.
+       A row costs 1 + (its spikes) cycles, so the sweep costs R + k, whatever the rows.
+EMIT   the k buffered addresses, then the eos word, leave on `o_stream` one a cycle
+       whenever the consumer is ready.
+
+The spike buffer decouples the sweep from the consumer, so the cycles a step takes
+depend only on spike *counts*, not on which neurons fired (rtl/cycle_model.py).
+
+Reset (or the top's `clear`) puts the core in a clearing sweep: R + 2 cycles writing
+the bias into every current row and 0 into every membrane row, `clearing` high.
+"""
+
+from __future__ import annotations
+
+from amaranth import Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from rtl.aer import addr_bits, aer_signature
+from rtl.neuron import LIFUpdate
+from train.contract import current_bits, membrane_code_bits, weight_code_bits
+from train.golden import QuantLayer
+
+
+class LayerConfigError(ValueError):
+    """A layer or lane count the layer core cannot be built for."""
+
+
+def _rows(n: int, lanes: int) -> int:
+    return -(-n // lanes)
+
+
+class LayerCore(wiring.Component):
+    """Event-driven LIF layer: AER words in (`i_stream`), AER words out (`o_stream`).
+
+    Input: the addresses (< N_in, each at most once) of the step's input spikes in any
+    order, then an eos word. Output: the addresses of the neurons that fired, in
+    increasing order, then an eos word. `clearing` is high while memories are cleared.
+    """
+
+    def __init__(self, layer: QuantLayer, lanes: int):
+        if not isinstance(lanes, int) or lanes < 1:
+            raise LayerConfigError(f"lanes={lanes!r} must be a positive integer")
+        self._layer = layer
+        self._lanes = lanes
+        self._rows = _rows(layer.n_out, lanes)
+        self._wbits = weight_code_bits(layer.weight_quant)
+        self._cbits = current_bits(layer.weights, layer.bias)
+        self._mbits = membrane_code_bits(layer.lif.membrane, layer.lif.acc_bits)
+        super().__init__(
+            {
+                "i_stream": In(aer_signature(layer.n_in)),
+                "o_stream": Out(aer_signature(layer.n_out)),
+                "clearing": Out(1, init=1),
+            }
+        )
+        # depth ≥ 2 everywhere: a one-word memory would have a zero-width address in Verilog
+        rows = max(self._rows, 2)
+        self.weights = memory.Memory(
+            shape=self._weight_shape(), depth=max(layer.n_in * self._rows, 2), init=self.weight_rows()
+        )
+        self.currents = memory.Memory(shape=self._row_shape(self._cbits), depth=rows, init=self.bias_rows())
+        self.membranes = memory.Memory(shape=self._row_shape(self._mbits), depth=rows, init=[])
+        self.bias = None
+        if layer.bias.any():
+            self.bias = memory.Memory(shape=self._row_shape(self._cbits), depth=rows, init=self.bias_rows())
+        self.spike_buffer = memory.Memory(
+            shape=unsigned(addr_bits(layer.n_out)), depth=max(layer.n_out, 2), init=[]
+        )
+
+    # ---- parameters, read-only -------------------------------------------------------
+    @property
+    def layer(self) -> QuantLayer:
+        return self._layer
+
+    @property
+    def lanes(self) -> int:
+        return self._lanes
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    @property
+    def current_bits(self) -> int:
+        return self._cbits
+
+    @property
+    def weight_bits(self) -> int:
+        return self._wbits
+
+    @property
+    def membrane_bits(self) -> int:
+        return self._mbits
+
+    def memories(self) -> dict[str, memory.Memory]:
+        mems = {"weights": self.weights, "currents": self.currents, "membranes": self.membranes}
+        if self.bias is not None:
+            mems["bias"] = self.bias
+        mems["spike_buffer"] = self.spike_buffer
+        return mems
+
+    # ---- memory contents ---------------------------------------------------------------
+    def _row_shape(self, bits: int) -> data.ArrayLayout:
+        return data.ArrayLayout(signed(bits), self._lanes)
+
+    def _weight_shape(self):
+        lane = unsigned(1) if self._layer.weight_quant == "binary" else signed(self._wbits)
+        return data.ArrayLayout(lane, self._lanes)
+
+    def _lane_rows(self, column) -> list[list[int]]:
+        """Split one value per neuron into R rows of P lanes, padding with 0."""
+        p = self._lanes
+        padded = list(column) + [0] * (self._rows * p - len(column))
+        return [padded[r * p : (r + 1) * p] for r in range(self._rows)]
+
+    def weight_rows(self) -> list[list[int]]:
+        """Weight memory contents: row a·R + r holds W[r·P + j, a] in lane j (binary: 1 ↔ +1)."""
+        w = self._layer.weights
+        if self._layer.weight_quant == "binary":
+            w = (w > 0).astype(int)
+        return [row for a in range(self._layer.n_in) for row in self._lane_rows(w[:, a].tolist())]
+
+    def bias_rows(self) -> list[list[int]]:
+        return self._lane_rows(self._layer.bias.tolist())
+
+    # ---- hardware -----------------------------------------------------------------------
+    def elaborate(self, platform):
+        m = Module()
+        for name, mem in self.memories().items():
+            m.submodules[name] = mem
+        neurons = [LIFUpdate(self._layer.lif, self._cbits) for _ in range(self._lanes)]
+        for j, neuron in enumerate(neurons):
+            m.submodules[f"neuron{j}"] = neuron
+
+        ports = _Ports(self)
+        with m.FSM(init="SWEEP"):  # reset starts with a clearing sweep
+            with m.State("ACC"):
+                self._accumulate(m, ports)
+            with m.State("SWEEP"):
+                self._sweep(m, ports, neurons)
+            with m.State("EMIT"):
+                self._emit(m, ports)
+        self._write_currents(m, ports)
+        o = self.o_stream
+        m.d.comb += [
+            o.valid.eq(ports.o_valid),
+            o.payload.eos.eq(ports.o_eos),
+            o.payload.addr.eq(Mux(ports.o_eos, 0, ports.buf_rd.data)),
+        ]
+        return m
+
+    def _accumulate(self, m: Module, p: "_Ports") -> None:
+        """One row of weights per cycle into the currents; the eos word starts the sweep."""
+        last_row = p.acc_row == self._rows - 1
+        m.d.comb += [
+            self.i_stream.ready.eq(~p.busy | last_row),
+            p.acc_issue.eq(p.busy),
+            p.cur_rd.addr.eq(p.acc_row),
+            p.w_rd.addr.eq(p.acc_addr * self._rows + p.acc_row),
+        ]
+        with m.If(p.busy):
+            m.d.sync += p.acc_row.eq(Mux(last_row, 0, p.acc_row + 1))
+            with m.If(last_row):
+                m.d.sync += p.busy.eq(0)
+        with m.If(self.i_stream.valid & self.i_stream.ready):
+            with m.If(self.i_stream.payload.eos):
+                m.next = "SWEEP"
+            with m.Else():
+                m.d.sync += [p.busy.eq(1), p.acc_row.eq(0), p.acc_addr.eq(self.i_stream.payload.addr)]
+
+    def _sweep(self, m: Module, p: "_Ports", neurons: list[LIFUpdate]) -> None:
+        """Update row by row; serialize each row's spikes into the spike buffer."""
+        rows, lanes, n = self._rows, self._lanes, self._layer.n_out
+        process = p.s1_valid & (p.fired == 0)
+        issue = (p.issue_row != rows) & (~p.s1_valid | process)
+        for port in (p.cur_rd, p.mem_rd) + ((p.bias_rd,) if p.bias_rd is not None else ()):
+            m.d.comb += [port.addr.eq(p.issue_row), port.en.eq(issue)]
+        with m.If(issue):
+            m.d.sync += [p.issue_row.eq(p.issue_row + 1), p.s1_row.eq(p.issue_row)]
+        m.d.sync += p.s1_valid.eq(issue | (p.s1_valid & ~process))
+
+        # the row whose memory words are on the read ports: LIF, write back, latch spikes
+        lane_ok = Const((1 << lanes) - 1, lanes)
+        if n % lanes:
+            lane_ok = Mux(p.s1_row == rows - 1, (1 << (n % lanes)) - 1, lane_ok)
+        spikes = Signal(lanes)
+        for j, neuron in enumerate(neurons):
+            m.d.comb += [
+                neuron.m.eq(p.mem_rd.data[j]),
+                neuron.current.eq(p.cur_rd.data[j]),
+                spikes[j].eq(neuron.spike),
+                p.mem_wr.data[j].eq(Mux(self.clearing, 0, neuron.m_next)),
+            ]
+        m.d.comb += [p.mem_wr.addr.eq(p.s1_row), p.mem_wr.en.eq(process), p.sweep_write.eq(process)]
+        with m.If(process):
+            m.d.sync += [p.fired.eq(Mux(self.clearing, 0, spikes & lane_ok)), p.fired_base.eq(p.s1_row * lanes)]
+
+        # one fired address a cycle into the buffer, lowest lane first
+        lowest = Signal(range(max(lanes, 2)))
+        for j in reversed(range(lanes)):
+            with m.If(p.fired[j]):
+                m.d.comb += lowest.eq(j)
+        m.d.comb += [p.buf_wr.addr.eq(p.wr_ptr), p.buf_wr.data.eq(p.fired_base + lowest), p.buf_wr.en.eq(p.fired != 0)]
+        with m.If(p.fired != 0):
+            m.d.sync += [p.fired.eq(p.fired & (p.fired - 1)), p.wr_ptr.eq(p.wr_ptr + 1)]
+
+        with m.If((p.issue_row == rows) & ~p.s1_valid & (p.fired == 0)):
+            m.d.sync += [p.issue_row.eq(0), self.clearing.eq(0)]
+            with m.If(self.clearing):
+                m.next = "ACC"
+            with m.Else():
+                m.next = "EMIT"
+
+    def _emit(self, m: Module, p: "_Ports") -> None:
+        """The buffered addresses, then eos, one word a cycle as the consumer allows."""
+        o = self.o_stream
+        load = ~p.o_valid | o.ready
+        more = p.rd_ptr != p.wr_ptr
+        m.d.comb += [
+            p.buf_rd.addr.eq(p.rd_ptr),
+            p.buf_rd.en.eq(load & more),
+        ]
+        with m.If(load):
+            with m.If(more):
+                m.d.sync += [p.rd_ptr.eq(p.rd_ptr + 1), p.o_valid.eq(1), p.o_eos.eq(0)]
+            with m.Elif(~p.eos_loaded):
+                m.d.sync += [p.o_valid.eq(1), p.o_eos.eq(1), p.eos_loaded.eq(1)]
+            with m.Else():  # the eos word has left
+                m.d.sync += [p.o_valid.eq(0), p.o_eos.eq(0), p.eos_loaded.eq(0), p.rd_ptr.eq(0), p.wr_ptr.eq(0)]
+                m.next = "ACC"
+
+    def _write_currents(self, m: Module, p: "_Ports") -> None:
+        """Current memory write port: an accumulate write, or the sweep's reset to the bias."""
+        m.d.sync += [p.acc_wr.eq(p.acc_issue), p.acc_wr_row.eq(p.acc_row)]
+        binary = self._layer.weight_quant == "binary"
+        with m.If(p.acc_wr):
+            m.d.comb += [p.cur_wr.addr.eq(p.acc_wr_row), p.cur_wr.en.eq(1)]
+            for j in range(self._lanes):
+                w = p.w_rd.data[j]
+                m.d.comb += p.cur_wr.data[j].eq(p.cur_rd.data[j] + (Mux(w, 1, -1) if binary else w))
+        with m.Elif(p.sweep_write):
+            m.d.comb += [p.cur_wr.addr.eq(p.s1_row), p.cur_wr.en.eq(1)]
+            if p.bias_rd is not None:
+                m.d.comb += p.cur_wr.data.eq(p.bias_rd.data)
+
+
+class _Ports:
+    """The memory ports and the registers of one layer core, made inside elaborate()."""
+
+    def __init__(self, core: LayerCore):
+        # range(max(x, 2)): no zero-width registers when a dimension is 1
+        rows, n, n_in = core.rows, core.layer.n_out, core.layer.n_in
+        self.w_rd = core.weights.read_port()
+        self.cur_wr = core.currents.write_port()
+        self.cur_rd = core.currents.read_port(transparent_for=(self.cur_wr,))
+        self.mem_wr = core.membranes.write_port()
+        self.mem_rd = core.membranes.read_port()
+        self.bias_rd = core.bias.read_port() if core.bias is not None else None
+        self.buf_wr = core.spike_buffer.write_port()
+        self.buf_rd = core.spike_buffer.read_port()
+        # ACC
+        self.busy = Signal()
+        self.acc_row = Signal(range(max(rows, 2)))
+        self.acc_addr = Signal(range(max(n_in, 2)))
+        self.acc_issue = Signal()
+        self.acc_wr = Signal()
+        self.acc_wr_row = Signal(range(max(rows, 2)))
+        # SWEEP
+        self.issue_row = Signal(range(rows + 1))
+        self.s1_valid = Signal()
+        self.s1_row = Signal(range(max(rows, 2)))
+        self.sweep_write = Signal()
+        self.fired = Signal(core.lanes)
+        self.fired_base = Signal(range(max(rows * core.lanes, 2)))
+        self.wr_ptr = Signal(range(n + 1))
+        # EMIT
+        self.rd_ptr = Signal(range(n + 1))
+        self.o_valid = Signal()
+        self.o_eos = Signal()
+        self.eos_loaded = Signal()

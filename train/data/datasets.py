@@ -1,0 +1,154 @@
+"""`load_dataset`: a named event dataset as binned spike tensors, split into train and test.
+
+Each dataset is one entry of DATASETS (how to list its files, its reader, sensor and
+classes); adding one is one line there. Binned arrays are cached as .npz under the
+cache root, keyed by everything they depend on, so reruns are instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from train.data.binning import bin_events, n_inputs
+from train.data.cache import cache_root
+from train.data.nmnist import NMNIST_CLASSES, NMNIST_SENSOR, has_split, list_nmnist, read_nmnist_bin
+from train.data.saccade_digits import ensure_saccade_digits, split_indices
+
+BINNING_VERSION = 1  # bump when binned arrays change for the same files, to drop stale caches
+ARRAYS = ("train_x", "train_y", "test_x", "test_y")
+Samples = list[tuple[Path, int]]
+
+
+@dataclass
+class EventDataset:
+    """Binned spike tensors of one dataset, ready for training and for the hardware tests."""
+
+    name: str
+    train_x: np.ndarray  # uint8 [n_train, steps, n_in]
+    train_y: np.ndarray  # int64 [n_train]
+    test_x: np.ndarray  # uint8 [n_test, steps, n_in]
+    test_y: np.ndarray  # int64 [n_test]
+    sensor_size: tuple[int, int, int]  # (W, H, 2) before pooling
+    pool: int
+    steps: int
+    n_in: int
+    classes: list[str]
+    test_paths: list[str]  # the event file of each test sample
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How to find a dataset's files and read one; its sensor and class names."""
+
+    files: Callable[[str | None, int, float], tuple[Samples, Samples]]  # (data_dir, seed, test_fraction)
+    read: Callable[[Path], np.ndarray]
+    sensor_size: tuple[int, int, int]
+    classes: list[str]
+
+
+def holdout(samples: Samples, seed: int, test_fraction: float) -> tuple[Samples, Samples]:
+    """Hold out a fixed, seeded, stratified `test_fraction` of samples as test."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    train, test = split_indices(np.array([label for _, label in samples]), test_fraction, seed)
+    return [samples[i] for i in train], [samples[i] for i in test]
+
+
+def nmnist_files(data_dir: str | None, seed: int, test_fraction: float) -> tuple[Samples, Samples]:
+    """N-MNIST layout: Train/ and Test/, or a seeded stratified hold-out of Train/ if no Test/."""
+    if data_dir is None:
+        raise ValueError("dataset 'nmnist' needs data_dir: the folder holding Train/ (and Test/)")
+    root = Path(data_dir).resolve()
+    train = list_nmnist(root, "Train")
+    if has_split(root, "Test"):
+        return train, list_nmnist(root, "Test")
+    return holdout(train, seed, test_fraction)
+
+
+def saccade_digits_files(data_dir: str | None, seed: int, test_fraction: float) -> tuple[Samples, Samples]:
+    """The embedded dataset, generated into the cache (or data_dir) on first use; fixed split."""
+    root = ensure_saccade_digits(Path(data_dir).resolve() if data_dir is not None else None)
+    return list_nmnist(root, "Train"), list_nmnist(root, "Test")
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "saccade-digits": DatasetSpec(saccade_digits_files, read_nmnist_bin, NMNIST_SENSOR, NMNIST_CLASSES),
+    "nmnist": DatasetSpec(nmnist_files, read_nmnist_bin, NMNIST_SENSOR, NMNIST_CLASSES),
+}
+
+
+def _bin_all(samples: Samples, spec: DatasetSpec, steps: int, pool: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read and bin every sample: (x uint8 [n, steps, n_in], y int64 [n])."""
+    x = np.zeros((len(samples), steps, n_inputs(spec.sensor_size, pool)), dtype=np.uint8)
+    for i, (path, _) in enumerate(samples):
+        x[i] = bin_events(spec.read(path), spec.sensor_size, steps, pool)
+    return x, np.array([label for _, label in samples], dtype=np.int64)
+
+
+def _cache_key(name: str, steps: int, pool: int, seed: int, train: Samples, test: Samples) -> str:
+    """Hash of everything the binned arrays depend on, files by path, size and mtime."""
+
+    def describe(samples: Samples) -> list:
+        return [[str(p), label, os.stat(p).st_size, os.stat(p).st_mtime_ns] for p, label in samples]
+
+    blob = json.dumps([BINNING_VERSION, name, steps, pool, seed, describe(train), describe(test)])
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays to an .npz atomically (temporary name, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_dataset(
+    name: str, data_dir: str | None, steps: int, pool: int, seed: int = 0, test_fraction: float = 0.2
+) -> EventDataset:
+    """Load dataset `name` binned into `steps` time steps with spatial pooling `pool`.
+
+    `data_dir` is the dataset folder (required for "nmnist"; for "saccade-digits" it
+    overrides the cache location). `seed` and `test_fraction` set the hold-out split of
+    datasets that ship without a test split; the embedded dataset has its own fixed split.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; supported: {', '.join(sorted(DATASETS))}")
+    if steps < 1 or pool < 1:
+        raise ValueError(f"steps and pool must be positive integers, got steps={steps}, pool={pool}")
+    spec = DATASETS[name]
+    train, test = spec.files(data_dir, seed, test_fraction)
+    key = _cache_key(name, steps, pool, seed, train, test)
+    path = cache_root() / "binned" / f"{name}-T{steps}-k{pool}-{key}.npz"
+    n_in = n_inputs(spec.sensor_size, pool)
+    try:
+        with np.load(path, allow_pickle=False) as cached:  # spike tensors stored bit-packed
+            arrays = {k: cached[k] for k in ARRAYS}
+        for k in ("train_x", "test_x"):
+            arrays[k] = np.unpackbits(arrays[k], axis=-1, count=n_in)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # absent or unreadable: rebuild
+        arrays = dict(zip(ARRAYS[:2], _bin_all(train, spec, steps, pool)))
+        arrays.update(zip(ARRAYS[2:], _bin_all(test, spec, steps, pool)))
+        _save_npz(path, {k: np.packbits(v, axis=-1) if k.endswith("_x") else v for k, v in arrays.items()})
+    return EventDataset(
+        name=name,
+        sensor_size=spec.sensor_size,
+        pool=pool,
+        steps=steps,
+        n_in=n_in,
+        classes=list(spec.classes),
+        test_paths=[str(p) for p, _ in test],
+        **arrays,
+    )
