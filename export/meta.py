@@ -1,0 +1,70 @@
+"""ExportMeta: what downstream stages need besides the network (T, pool, dataset, sensor, quantizers).
+
+Stored in the ONNX model's `metadata_props` under keys `snn2fpga.<field>`, each value
+JSON-encoded, so any ONNX tool shows it and qonnx's cleanup keeps it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Optional
+
+from export.errors import ModelFileError
+
+PREFIX = "snn2fpga."
+FORMAT_VERSION = 1
+OPTIONAL = frozenset({"sensor_size", "source", "format_version", "extra"})
+
+
+@dataclass(frozen=True)
+class ExportMeta:
+    """Run-level facts about an exported network; `.steps` is the number of time steps T."""
+
+    steps: int  # T time steps per sample
+    pool: int  # spatial pooling factor of the input encoding
+    dataset: str  # dataset name (train.data), "" if unknown
+    n_in: int  # input spikes per step
+    n_classes: int  # neurons of the last layer (= classes of the readout)
+    layer_sizes: tuple[int, ...]  # neurons per LIF layer
+    weight_quants: tuple[str, ...]  # weight quantizer per layer ("binary", "ternary", "int2".."int8")
+    weight_scales: tuple[float, ...]  # power-of-two real scale per layer (real weight = code × scale)
+    sensor_size: Optional[tuple[int, int, int]] = None  # (W, H, P) before pooling, if known
+    source: str = ""  # the run folder the model came from
+    format_version: int = FORMAT_VERSION
+    extra: dict = field(default_factory=dict)  # free-form (e.g. test accuracy), JSON-serialisable
+
+    def to_props(self) -> dict[str, str]:
+        """metadata_props entries: `snn2fpga.<field>` → JSON value."""
+        return {PREFIX + k: json.dumps(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_props(cls, props: dict[str, str], where: str) -> "ExportMeta":
+        """Parse `snn2fpga.*` metadata; ModelFileError names a missing or malformed key."""
+        kw: dict[str, Any] = {}
+        for f in fields(cls):
+            key = PREFIX + f.name
+            if key not in props:
+                if f.name in OPTIONAL:
+                    continue
+                raise ModelFileError(f"{where}: metadata {key!r} is missing")
+            try:
+                kw[f.name] = json.loads(props[key])
+            except json.JSONDecodeError:
+                raise ModelFileError(f"{where}: metadata {key!r} is not valid JSON: {props[key]!r}") from None
+        for name in ("layer_sizes", "weight_quants", "weight_scales"):
+            if not isinstance(kw[name], list):
+                raise ModelFileError(f"{where}: metadata {PREFIX + name!r} must be a list")
+            kw[name] = tuple(kw[name])
+        if kw.get("sensor_size") is not None:
+            if not isinstance(kw["sensor_size"], list) or len(kw["sensor_size"]) != 3:
+                raise ModelFileError(f"{where}: metadata {PREFIX}sensor_size must be [W, H, P], got {kw['sensor_size']!r}")
+            kw["sensor_size"] = tuple(kw["sensor_size"])
+        if not isinstance(kw.get("extra", {}), dict):
+            raise ModelFileError(f"{where}: metadata {PREFIX}extra must be an object")
+        for name in ("steps", "pool", "n_in", "n_classes"):
+            if not isinstance(kw[name], int) or kw[name] < 1:
+                raise ModelFileError(f"{where}: metadata {PREFIX + name!r} must be a positive integer, got {kw[name]!r}")
+        if kw.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+            raise ModelFileError(f"{where}: format_version {kw['format_version']} is newer than this loader ({FORMAT_VERSION})")
+        return cls(**kw)

@@ -1,0 +1,267 @@
+"""NIR export and import of the integer network (docs/export.md, "NIR").
+
+Per layer: `nir.Affine` (real weights code × s, real bias b × s) → `nir.LIF` (or `nir.IF`
+without leak). Forward-Euler reading of NIR's LIF, τ·dV/dt = (v_leak − V) + R·I, with
+step dt gives V ← (1 − dt/τ)·V + (dt/τ)·R·I; the contract is u = v − (v >> k) + I, so
+τ = dt·2^k, R = τ/dt = 2^k, v_leak = 0 (IF: R = 1/dt). NIR fires on V > v_threshold
+and the contract on u ≥ θ, so v_threshold = (θ − ½)·s. NIR cannot say how the membrane
+is stored (quantizer, Δ, saturation) nor a subtract reset, so every node also carries
+the exact integer parameters in `metadata["snn2fpga"]`; import uses them (checking
+that the continuous fields agree) and is exact. A NIR file without them (from snnTorch,
+Norse, …) is imported by the same mapping in reverse when it fits the contract.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from export.errors import ModelFileError, UnsupportedModelError
+from train.contract import WEIGHT_QUANTS, ContractError, LIFParams, weight_codes_valid
+from train.golden import GoldenNetwork, QuantLayer
+
+KEY = "snn2fpga"
+NIR_FILE = "model.nir"
+
+
+def _f32(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32)
+
+
+def _scalar(x: Any) -> Any:
+    """Python value of an h5py/numpy scalar (bytes → str)."""
+    if isinstance(x, bytes):
+        return x.decode()
+    if isinstance(x, np.ndarray) and x.shape == ():
+        x = x[()]
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def to_nir(net: GoldenNetwork, scales: Optional[Sequence[float]] = None, dt: float = 1.0, steps: Optional[int] = None):
+    """The network as a `nir.NIRGraph` (input → fc0 → lif0 → … → output), exact parameters in metadata."""
+    import nir
+
+    scales = [1.0] * len(net.layers) if scales is None else list(scales)
+    nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([net.n_in])})}
+    edges, prev = [], "input"
+    for i, (layer, s) in enumerate(zip(net.layers, scales)):
+        p, n = layer.lif, layer.n_out
+        nodes[f"fc{i}"] = nir.Affine(
+            weight=_f32(layer.weights * s),
+            bias=_f32(layer.bias * s),
+            metadata={KEY: {"weight_quant": layer.weight_quant, "weight_scale": float(s)}},
+        )
+        exact = {k: (-1 if v is None else v) for k, v in p.to_dict().items()}
+        v_thr = np.full(n, (p.threshold - 0.5) * s, dtype=np.float32)
+        if p.leak_shift is None:
+            nodes[f"lif{i}"] = nir.IF(r=np.full(n, 1.0 / dt, np.float32), v_threshold=v_thr, v_reset=np.zeros(n, np.float32), metadata={KEY: exact})
+        else:
+            tau = dt * 2.0**p.leak_shift
+            nodes[f"lif{i}"] = nir.LIF(
+                tau=np.full(n, tau, np.float32),
+                r=np.full(n, tau / dt, np.float32),
+                v_leak=np.zeros(n, np.float32),
+                v_threshold=v_thr,
+                v_reset=np.zeros(n, np.float32),
+                metadata={KEY: exact},
+            )
+        edges += [(prev, f"fc{i}"), (f"fc{i}", f"lif{i}")]
+        prev = f"lif{i}"
+    nodes["output"] = nir.Output(output_type={"output": np.array([net.layers[-1].n_out])})
+    edges.append((prev, "output"))
+    graph_meta = {"dt": float(dt)}
+    if steps is not None:
+        graph_meta["steps"] = int(steps)
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={KEY: graph_meta})
+
+
+def _chain(graph, where: str) -> list[tuple[str, Any]]:
+    """The graph's nodes from Input to Output, which must form a single chain."""
+    import nir
+
+    succ: dict[str, list[str]] = {}
+    for a, b in graph.edges:
+        succ.setdefault(a, []).append(b)
+    starts = [k for k, v in graph.nodes.items() if isinstance(v, nir.Input)]
+    if len(starts) != 1:
+        raise UnsupportedModelError(f"{where}: {len(starts)} Input nodes; a feed-forward chain has one")
+    order, name = [], starts[0]
+    while True:
+        order.append((name, graph.nodes[name]))
+        nxt = succ.get(name, [])
+        if isinstance(graph.nodes[name], nir.Output):
+            break
+        if len(nxt) != 1:
+            raise UnsupportedModelError(f"{where}: node {name!r} has {len(nxt)} successors; only a chain Input → (Affine → LIF)* → Output is supported")
+        name = nxt[0]
+        if name not in graph.nodes or len(order) > len(graph.nodes):
+            raise ModelFileError(f"{where}: edge to unknown node {name!r} or a cycle")
+    if len(order) != len(graph.nodes):
+        raise UnsupportedModelError(f"{where}: nodes {sorted(set(graph.nodes) - {n for n, _ in order})} are off the Input → Output chain")
+    return order[1:-1]
+
+
+def _uniform(x, name: str, where: str) -> float:
+    """The single value of a per-neuron parameter (the contract has one value per layer)."""
+    a = np.asarray(x, dtype=np.float64).ravel()
+    if a.size == 0 or np.any(a != a[0]):
+        raise UnsupportedModelError(f"{where}: {name} differs between neurons; the contract has one value per layer")
+    return float(a[0])
+
+
+def _po2_codes(w: np.ndarray, where: str) -> tuple[np.ndarray, float]:
+    """Integer codes and the largest power-of-two scale s with w = codes × s exactly."""
+    w = np.asarray(w, dtype=np.float64)
+    for e in range(24, -25, -1):
+        codes = w / 2.0**e
+        if np.array_equal(codes, np.rint(codes)) and np.abs(codes).max(initial=0) <= 2**7:
+            return np.rint(codes).astype(np.int64), 2.0**e
+    raise UnsupportedModelError(f"{where}: weights are not 8-bit integers times a power-of-two scale")
+
+
+def _smallest_quant(codes: np.ndarray) -> str:
+    """The narrowest weight quantizer holding these codes."""
+    for q in WEIGHT_QUANTS:
+        if weight_codes_valid(q, codes):
+            return q
+    raise UnsupportedModelError(f"weight codes {codes.min()}..{codes.max()} outside every weight quantizer")
+
+
+def _exact_layer(fc, lif, fc_meta: dict, lif_meta: dict, dt: float, where: str) -> QuantLayer:
+    """A layer from the snn2fpga metadata, after checking the continuous fields agree with it."""
+    try:
+        quant, s = str(_scalar(fc_meta["weight_quant"])), float(_scalar(fc_meta["weight_scale"]))
+        p = {k: _scalar(lif_meta[k]) for k in ("threshold", "leak_shift", "reset", "membrane", "delta", "acc_bits")}
+    except KeyError as e:
+        raise ModelFileError(f"{where}: metadata {KEY}.{e.args[0]} is missing") from None
+    if quant not in WEIGHT_QUANTS:
+        raise ModelFileError(f"{where}: weight quantizer {quant!r} unknown; choose one of {', '.join(WEIGHT_QUANTS)}")
+    codes = np.asarray(fc.weight, dtype=np.float64) / s
+    bias = np.asarray(getattr(fc, "bias", np.zeros(codes.shape[0])), dtype=np.float64) / s
+    if not (np.array_equal(codes, np.rint(codes)) and np.array_equal(bias, np.rint(bias))):
+        raise ModelFileError(f"{where}: weights or bias are not integer multiples of the weight scale {s}")
+    try:
+        params = LIFParams(
+            threshold=int(p["threshold"]),
+            leak_shift=None if int(p["leak_shift"]) == -1 else int(p["leak_shift"]),
+            reset=str(p["reset"]),
+            membrane=str(p["membrane"]),
+            delta=int(p["delta"]),
+            acc_bits=int(p["acc_bits"]),
+        )
+        layer = QuantLayer(np.rint(codes).astype(np.int64), quant, params, np.rint(bias).astype(np.int64))
+    except ContractError as e:
+        raise ModelFileError(f"{where}: {e}") from None
+    want = _continuous(params, s, dt)
+    got = {k: _uniform(getattr(lif, k), k, where) for k in want}
+    if any(not math.isclose(got[k], want[k], rel_tol=1e-6) for k in want):
+        raise ModelFileError(f"{where}: NIR parameters {got} disagree with the {KEY} metadata (expected {want})")
+    return layer
+
+
+def _continuous(p: LIFParams, s: float, dt: float) -> dict[str, float]:
+    """The NIR fields (per neuron) that encode `p` at weight scale s and step dt."""
+    out = {"v_threshold": (p.threshold - 0.5) * s, "v_reset": 0.0}
+    if p.leak_shift is None:
+        out["r"] = 1.0 / dt
+    else:
+        out.update(tau=dt * 2.0**p.leak_shift, r=2.0**p.leak_shift, v_leak=0.0)
+    return out
+
+
+def _foreign_layer(fc, lif, dt: float, acc_bits: int, where: str) -> QuantLayer:
+    """A layer from NIR's continuous fields alone (reset to zero, full-precision membrane)."""
+    import nir
+
+    codes, s = _po2_codes(fc.weight, where)
+    bias = np.asarray(getattr(fc, "bias", np.zeros(codes.shape[0])), dtype=np.float64) / s
+    if not np.array_equal(bias, np.rint(bias)):
+        raise UnsupportedModelError(f"{where}: bias is not an integer multiple of the weight scale {s}")
+    if _uniform(lif.v_reset, "v_reset", where) != 0.0:
+        raise UnsupportedModelError(f"{where}: v_reset must be 0 (the contract resets to zero or subtracts θ)")
+    if isinstance(lif, nir.IF):
+        if not math.isclose(_uniform(lif.r, "r", where) * dt, 1.0, rel_tol=1e-6):
+            raise UnsupportedModelError(f"{where}: IF with r·dt ≠ 1 (r={_uniform(lif.r, 'r', where)}, dt={dt})")
+        k = None
+    else:
+        if _uniform(lif.v_leak, "v_leak", where) != 0.0:
+            raise UnsupportedModelError(f"{where}: v_leak must be 0")
+        ratio = _uniform(lif.tau, "tau", where) / dt
+        k = round(math.log2(ratio)) if ratio > 1 else 0
+        if k < 1 or not math.isclose(ratio, 2.0**k, rel_tol=1e-6):
+            raise UnsupportedModelError(f"{where}: tau/dt = {ratio} is not a power of two ≥ 2, so the leak is not a shift")
+        if not math.isclose(_uniform(lif.r, "r", where), ratio, rel_tol=1e-6):
+            raise UnsupportedModelError(f"{where}: r must equal tau/dt = {ratio} (unit input gain)")
+    theta = math.floor(_uniform(lif.v_threshold, "v_threshold", where) / s) + 1  # V > v_thr ⟺ u ≥ ⌊v_thr/s⌋ + 1
+    try:
+        params = LIFParams(theta, k, "zero", "full", 1, acc_bits)
+        return QuantLayer(codes, _smallest_quant(codes), params, np.rint(bias).astype(np.int64))
+    except ContractError as e:
+        raise UnsupportedModelError(f"{where}: {e}") from None
+
+
+def from_nir(graph, dt: Optional[float] = None, acc_bits: int = 16, where: str = "<nir>") -> GoldenNetwork:
+    """GoldenNetwork of a NIR graph: exact from snn2fpga metadata, else by the documented mapping."""
+    import nir
+
+    gmeta = (graph.metadata or {}).get(KEY, {})
+    if dt is None:
+        dt = float(_scalar(gmeta.get("dt", 1.0)))
+    chain = _chain(graph, where)
+    if len(chain) % 2 or not chain:
+        raise UnsupportedModelError(f"{where}: expected pairs Affine/Linear → LIF/IF, found {[type(n).__name__ for _, n in chain]}")
+    layers = []
+    for j in range(0, len(chain), 2):
+        (fname, fc), (lname, lif) = chain[j], chain[j + 1]
+        lw = f"{where}: {fname} → {lname}"
+        if not isinstance(fc, (nir.Affine, nir.Linear)) or not isinstance(lif, (nir.LIF, nir.IF)):
+            raise UnsupportedModelError(
+                f"{lw}: {type(fc).__name__} → {type(lif).__name__} unsupported; supported: Affine/Linear → LIF/IF"
+            )
+        fm, lm = (fc.metadata or {}).get(KEY), (lif.metadata or {}).get(KEY)
+        if fm is not None and lm is not None:
+            layers.append(_exact_layer(fc, lif, fm, lm, dt, lw))
+        else:
+            layers.append(_foreign_layer(fc, lif, dt, acc_bits, lw))
+    try:
+        return GoldenNetwork(layers)
+    except ContractError as e:
+        raise ModelFileError(f"{where}: {e}") from None
+
+
+def write_nir(net: GoldenNetwork, path: Union[str, Path], scales: Optional[Sequence[float]] = None, dt: float = 1.0, steps: Optional[int] = None) -> Path:
+    """Write `net` as a NIR (HDF5) file, atomically."""
+    import nir
+
+    from export.qonnx_export import readable
+    from train.trainer import atomic_write
+
+    graph = to_nir(net, scales, dt, steps)
+    atomic_write(Path(path), lambda tmp: nir.write(str(tmp), graph))
+    readable(Path(path))
+    return Path(path)
+
+
+def read_nir(path: Union[str, Path], dt: Optional[float] = None, acc_bits: int = 16) -> GoldenNetwork:
+    """GoldenNetwork of a NIR file (see `from_nir`)."""
+    import nir
+
+    try:
+        graph = nir.read(str(path))
+    except (OSError, KeyError, AssertionError, ValueError) as e:
+        raise ModelFileError(f"{path}: not a readable NIR file ({e})") from None
+    return from_nir(graph, dt, acc_bits, where=str(path))
+
+
+def export_nir(model_path: Union[str, Path], out: Optional[Union[str, Path]] = None) -> Path:
+    """NIR file of an exported model.qonnx (or run folder): `<run>/model.nir` by default."""
+    from export.loader import load_network, resolve_path
+
+    src = resolve_path(model_path)
+    net, meta = load_network(src)
+    out = Path(out) if out is not None else src.with_name(NIR_FILE)
+    return write_nir(net, out, meta.weight_scales, steps=meta.steps)
+

@@ -1,0 +1,232 @@
+"""Write a trained run (or any GoldenNetwork) as `model.qonnx`: one time step per call, LIF as a custom op.
+
+Graph layout (docs/export.md): inputs `spikes_in` [1, N_in] then `mem_in_<l>` [1, N_l] per
+layer; outputs `spikes_<l>` per layer then `mem_out_<l>` per layer. Per layer:
+`Quant|BipolarQuant(W) → MatMul → Div(scale) → [Add(bias)] → LIF`. The Div by the
+power-of-two weight scale is exact, so currents reach the LIF in integer units.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from export.errors import UnsupportedModelError
+from export.lif_op import DOMAIN, OPSET_VERSION, make_lif_node, membrane_datatype
+from export.meta import ExportMeta
+from train.contract import current_bits
+from train.golden import GoldenNetwork
+
+MODEL_FILE = "model.qonnx"
+FLOAT32_EXACT_BITS = 24  # float32 carries every integer of up to 24 signed bits exactly
+ONNX_OPSET = 20  # what Brevitas exports; MatMul, Div, Add are unchanged since opset 13
+
+
+def input_name() -> str:
+    """Graph input 0: the input spikes of one step."""
+    return "spikes_in"
+
+
+def state_input_name(layer: int) -> str:
+    """Graph input 1 + l: layer l's stored membrane codes m_{t−1}."""
+    return f"mem_in_{layer}"
+
+
+def spikes_name(layer: int) -> str:
+    """Graph output l: layer l's spikes."""
+    return f"spikes_{layer}"
+
+
+def state_output_name(layer: int) -> str:
+    """Graph output L + l: layer l's new membrane codes m_t."""
+    return f"mem_out_{layer}"
+
+
+def is_power_of_two(x: float) -> bool:
+    """True for 2^k, k any integer (exact in float)."""
+    if not (x > 0 and math.isfinite(x)):
+        return False
+    mantissa, _ = math.frexp(x)
+    return mantissa == 0.5
+
+
+def _check_layer(net: GoldenNetwork, i: int, scale: float) -> int:
+    """Bits of the layer's worst-case current; refuses what float32 or the scale fold cannot carry."""
+    layer = net.layers[i]
+    if not is_power_of_two(scale):
+        raise UnsupportedModelError(f"layer {i}: weight scale {scale!r} is not a power of two, so the fold into integers is not exact")
+    bits = current_bits(layer.weights, layer.bias)
+    if bits > FLOAT32_EXACT_BITS:
+        raise UnsupportedModelError(f"layer {i}: worst-case current needs {bits} bits; float32 carries {FLOAT32_EXACT_BITS} exactly")
+    return bits
+
+
+def build_model(net: GoldenNetwork, meta: ExportMeta, linears: Optional[Sequence] = None):
+    """The QONNX ModelWrapper of `net`; weights exported by Brevitas from `linears` (or exact unit-scale rebuilds)."""
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.general import RemoveUnusedTensors
+    from qonnx.transformation.infer_shapes import InferShapes
+    from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantInit
+    from qonnx.util.basic import qonnx_make_model
+
+    from export.weights import exact_linear, weight_nodes
+
+    if linears is not None and len(linears) != len(net.layers):
+        raise UnsupportedModelError(f"{len(linears)} Brevitas layers for {len(net.layers)} network layers")
+    nodes, inits, opsets, annotations = [], [], {"": ONNX_OPSET}, {}
+    f32 = TensorProto.FLOAT
+    inputs = [helper.make_tensor_value_info(input_name(), f32, [1, net.n_in])]
+    spike_outs, state_outs = [], []
+    annotations[input_name()] = DataType["BINARY"]
+    x = input_name()
+    for i, layer in enumerate(net.layers):
+        fc = exact_linear(layer) if linears is None else linears[i]
+        wn = weight_nodes(fc, x, f"fc{i}_matmul", f"fc{i}")
+        bits = _check_layer(net, i, wn.scale)
+        if not np.array_equal(wn.codes, layer.weights):
+            raise UnsupportedModelError(f"layer {i}: the Brevitas layer's weight codes differ from the network's")
+        for op in wn.opset_imports:
+            opsets[op.domain] = max(opsets.get(op.domain, 0), op.version)
+        nodes += wn.nodes
+        inits += wn.initializers
+        inits.append(numpy_helper.from_array(np.array(wn.scale, dtype=np.float32), f"fc{i}_scale"))
+        current = f"fc{i}_current"
+        nodes.append(helper.make_node("Div", [f"fc{i}_matmul", f"fc{i}_scale"], [current], name=f"fc{i}_unscale"))
+        if np.any(layer.bias != 0):
+            inits.append(numpy_helper.from_array(layer.bias.astype(np.float32), f"fc{i}_bias"))
+            nodes.append(helper.make_node("Add", [current, f"fc{i}_bias"], [f"fc{i}_current_b"], name=f"fc{i}_bias_add"))
+            current = f"fc{i}_current_b"
+        annotations[current] = DataType[f"INT{bits}"]
+        nodes.append(make_lif_node([current, state_input_name(i)], [spikes_name(i), state_output_name(i)], layer.lif, f"lif{i}"))
+        mem_dt = membrane_datatype(layer.lif.membrane, layer.lif.acc_bits)
+        inputs.append(helper.make_tensor_value_info(state_input_name(i), f32, [1, layer.n_out]))
+        spike_outs.append(helper.make_tensor_value_info(spikes_name(i), f32, [1, layer.n_out]))
+        state_outs.append(helper.make_tensor_value_info(state_output_name(i), f32, [1, layer.n_out]))
+        annotations.update({state_input_name(i): mem_dt, spikes_name(i): DataType["BINARY"], state_output_name(i): mem_dt})
+        x = spikes_name(i)
+    opsets[DOMAIN] = OPSET_VERSION
+    graph = helper.make_graph(nodes, "snn_one_step", inputs, spike_outs + state_outs, initializer=inits)
+    proto = qonnx_make_model(
+        graph,
+        opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()],
+        producer_name="snn2fpga",
+        doc_string="One time step of a quantized SNN; LIF = export.lif_op (docs/export.md).",
+    )
+    helper.set_model_props(proto, meta.to_props())
+    model = ModelWrapper(proto)
+    model = model.transform(FoldTransposeIntoQuantInit())
+    model = model.transform(RemoveUnusedTensors())
+    model = model.transform(InferShapes())
+    for name, dt in annotations.items():
+        model.set_tensor_datatype(name, dt)
+    onnx.checker.check_model(model.model)
+    return model
+
+
+def _sensor_size(dataset: str, n_in: int, pool: int) -> Optional[tuple[int, int, int]]:
+    """The dataset's sensor size (W, H, P) if train.data knows it and it agrees with N_in."""
+    try:
+        from train.data.binning import n_inputs
+        from train.data.datasets import DATASETS
+    except ImportError:
+        return None
+    spec = DATASETS.get(dataset)
+    if spec is None or n_inputs(spec.sensor_size, pool) != n_in:
+        return None
+    return tuple(int(v) for v in spec.sensor_size)
+
+
+def make_meta(net: GoldenNetwork, scales: Sequence[float], steps: int, pool: int, dataset: str = "", source: str = "", extra: Optional[dict] = None) -> ExportMeta:
+    """ExportMeta for `net` (sensor size looked up from the dataset name when known)."""
+    return ExportMeta(
+        steps=int(steps),
+        pool=int(pool),
+        dataset=dataset,
+        n_in=net.n_in,
+        n_classes=net.layers[-1].n_out,
+        layer_sizes=tuple(layer.n_out for layer in net.layers),
+        weight_quants=tuple(layer.weight_quant for layer in net.layers),
+        weight_scales=tuple(float(s) for s in scales),
+        sensor_size=_sensor_size(dataset, net.n_in, pool) if dataset else None,
+        source=source,
+        extra=extra or {},
+    )
+
+
+def save_model(model, path: Path) -> Path:
+    """Write a ModelWrapper atomically (temporary file in the same folder, then rename)."""
+    from train.trainer import atomic_write
+
+    atomic_write(Path(path), lambda tmp: onnx.save(model.model, str(tmp)))
+    readable(Path(path))
+    return Path(path)
+
+
+def readable(path: Path) -> None:
+    """Give a file written through a temporary name the usual permissions (0666 minus the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def export_network(net: GoldenNetwork, path: Path, steps: int, pool: int = 1, dataset: str = "") -> Path:
+    """Write any GoldenNetwork (e.g. a random test network, with bias) as a .qonnx file; weight scale 1."""
+    meta = make_meta(net, [1.0] * len(net.layers), steps, pool, dataset)
+    return save_model(build_model(net, meta), path)
+
+
+def export_model(run_dir: Path, out: Optional[Path] = None, check: bool = True) -> Path:
+    """Export `runs/<name>/` (model.pt + config.json) to `runs/<name>/model.qonnx`; returns the path.
+
+    With `check`, the written file is read back and must give the same integer network
+    as `model.to_golden()`, and run spike-for-spike like it on a few random samples.
+    """
+    import torch
+
+    from train.trainer import load_model
+
+    run_dir = Path(run_dir)
+    model, cfg = load_model(run_dir)
+    net = model.to_golden()
+    with torch.no_grad():
+        scales = [float(model.scale(i)) for i in range(len(model.fcs))]
+    extra = {}
+    metrics = run_dir / "metrics.json"
+    if metrics.exists():
+        try:
+            acc = json.loads(metrics.read_text()).get("test_accuracy")
+            if isinstance(acc, (int, float)):
+                extra["test_accuracy"] = acc
+        except json.JSONDecodeError:
+            pass
+    meta = make_meta(net, scales, cfg.steps, cfg.pool, cfg.dataset, source=run_dir.name, extra=extra)
+    with torch.no_grad():
+        wrapper = build_model(net, meta, list(model.fcs))
+    out = Path(out) if out is not None else run_dir / MODEL_FILE
+    save_model(wrapper, out)
+    if check:
+        verify_export(out, net, steps=cfg.steps)
+    return out
+
+
+def verify_export(path: Path, net: GoldenNetwork, steps: int, samples: int = 8, seed: int = 0) -> None:
+    """Read `path` back and run it: must equal `net` in weights, parameters and spikes (UnsupportedModelError if not)."""
+    from export.loader import load_network
+    from export.runner import run_qonnx
+
+    loaded, _ = load_network(path)
+    if loaded.to_dict() != net.to_dict():
+        raise UnsupportedModelError(f"{path}: reads back as a different integer network")
+    x = (np.random.default_rng(seed).random((samples, steps, net.n_in)) < 0.2).astype(np.uint8)
+    got, want = run_qonnx(path, x), net.run(x)
+    for i, (a, b) in enumerate(zip(got.spikes, want.spikes)):
+        if not np.array_equal(a, b):
+            raise UnsupportedModelError(f"{path}: layer {i} spikes differ from the golden model")
