@@ -102,3 +102,18 @@ def test_saccade_digits_loads_with_its_fixed_split() -> None:
     assert len(ds.test_y) == 360 and len(ds.train_y) == 3 * 1437
     assert sorted(Counter(ds.test_y.tolist()).values())[0] >= 35
     assert 0.02 < ds.train_x.mean() < 0.5
+
+
+def test_stale_unpacked_cache_is_rebuilt_not_misread(tmp_path, monkeypatch):
+    """A cache entry written unpacked (an older format) must not be unpacked as bits."""
+    root = tmp_path / "nm"
+    for label in (0, 1):
+        for i in range(5):
+            ev = make_events([1, 2, 3 + label], [4, 5, 6], [0, 50, 100 + i], [1, 0, 1])
+            write_nmnist_bin(root / "Train" / str(label) / f"{i}.bin", ev)
+    monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path / "cache"))
+    fresh = load_dataset("nmnist", str(root), steps=3, pool=1)
+    (cache_file,) = (tmp_path / "cache" / "binned").glob("*.npz")
+    np.savez(cache_file, train_x=fresh.train_x, train_y=fresh.train_y, test_x=fresh.test_x, test_y=fresh.test_y)
+    again = load_dataset("nmnist", str(root), steps=3, pool=1)
+    assert np.array_equal(again.train_x, fresh.train_x) and np.array_equal(again.test_x, fresh.test_x)

@@ -22,7 +22,7 @@ from train.data.cache import cache_root
 from train.data.nmnist import NMNIST_CLASSES, NMNIST_SENSOR, has_split, list_nmnist, read_nmnist_bin
 from train.data.saccade_digits import ensure_saccade_digits, split_indices
 
-BINNING_VERSION = 1  # bump when binned arrays change for the same files, to drop stale caches
+BINNING_VERSION = 2  # bump when binned arrays change for the same files, to drop stale caches
 ARRAYS = ("train_x", "train_y", "test_x", "test_y")
 Samples = list[tuple[Path, int]]
 
@@ -137,6 +137,8 @@ def load_dataset(
         with np.load(path, allow_pickle=False) as cached:  # spike tensors stored bit-packed
             arrays = {k: cached[k] for k in ARRAYS}
         for k in ("train_x", "test_x"):
+            if arrays[k].shape[-1] != (n_in + 7) // 8:
+                raise ValueError(f"{path}: {k} is not bit-packed {n_in}-input data")
             arrays[k] = np.unpackbits(arrays[k], axis=-1, count=n_in)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # absent or unreadable: rebuild
         arrays = dict(zip(ARRAYS[:2], _bin_all(train, spec, steps, pool)))
