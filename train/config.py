@@ -25,7 +25,7 @@ class TrainConfig:
     pool: int = 2
     hidden: list[int] = field(default_factory=lambda: [128])
     acc_bits: int = 16
-    epochs: int = 40
+    epochs: int = 20
     batch_size: int = 32
     lr: float = 3e-3
     surrogate: str = "fast-sigmoid"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data.events import EVENT_DTYPE, EventFileError, make_events
+from train.data.events import EventFileError, make_events
 
 DVS128_SENSOR: tuple[int, int, int] = (128, 128, 2)  # (W, H, polarities)
 
@@ -63,7 +63,7 @@ class AedatRecording:
     invalid: int = 0  # polarity events skipped because their valid mark is clear
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     """The file's bytes, or EventFileError."""
     try:
         return path.read_bytes()
@@ -109,7 +109,9 @@ def decode_aedat31(
     while pos < size:
         if size - pos < PACKET_HEADER.size:
             raise EventFileError(
-                path, f"truncated packet: {size - pos} bytes left, a packet header takes {PACKET_HEADER.size}", offset=pos
+                path,
+                f"truncated packet: {size - pos} bytes left, a packet header takes {PACKET_HEADER.size}",
+                offset=pos,
             )
         etype, _source, esize, ts_offset, overflow, capacity, number, valid = PACKET_HEADER.unpack_from(data, pos)
         if esize <= 0 or number < 0 or overflow < 0 or not 0 <= valid <= number:
@@ -121,7 +123,9 @@ def decode_aedat31(
             )
         if capacity != number:
             raise EventFileError(
-                path, f"packet eventCapacity {capacity} != eventNumber {number} (a file stores packets full)", offset=pos
+                path,
+                f"packet eventCapacity {capacity} != eventNumber {number} (a file stores packets full)",
+                offset=pos,
             )
         body = pos + PACKET_HEADER.size
         end = body + number * esize
@@ -211,7 +215,7 @@ def warn_skipped(recording: AedatRecording) -> None:
 def read_aedat31(path: str | PathLike[str], sensor_size: tuple[int, int, int] = DVS128_SENSOR) -> AedatRecording:
     """Read an AEDAT 3.1 file; warns once (AedatWarning) if events were skipped."""
     path = Path(path)
-    recording = decode_aedat31(_read_bytes(path), path, sensor_size)
+    recording = decode_aedat31(read_bytes(path), path, sensor_size)
     warn_skipped(recording)
     return recording
 
@@ -264,7 +268,7 @@ def read_aedat4(path: str | PathLike[str]) -> AedatRecording:
 def read_aedat(path: str | PathLike[str], sensor_size: tuple[int, int, int] = DVS128_SENSOR) -> AedatRecording:
     """Read an AEDAT 3.1 or 4.0 file, choosing by its first line (`sensor_size` applies to 3.1)."""
     path = Path(path)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if data.startswith(AEDAT4_MAGIC):
         return read_aedat4(path)
     recording = decode_aedat31(data, path, sensor_size)
@@ -329,8 +333,8 @@ __all__ = [
     "AedatRecording",
     "AedatWarning",
     "DVS128_SENSOR",
-    "EVENT_DTYPE",
     "decode_aedat31",
+    "read_bytes",
     "encode_aedat31",
     "read_aedat",
     "read_aedat31",

@@ -1,0 +1,391 @@
+"""The hardware benchmark: latency, throughput and synaptic operations over a test set, the
+resources of each design point, a sweep over lanes P and weight widths, a Pareto plot.
+
+Latency comes from the cycle model (rtl/cycle_model.py), which the RTL testbenches hold
+the design to cycle for cycle; `validate()` re-checks it here on a few real test samples
+in amaranth.sim. Cycles only depend on spike counts, so the golden model's spike counts
+over the whole test set give every sample's cycles at every P without simulating.
+
+Definitions (docs/synth.md, "What is measured"):
+
+  latency (µs)         cycles / Fmax (MHz); cycles from the first input word accepted to `done`
+  samples/s            Fmax / (mean cycles + 1 + clear cycles): back to back, the host pulses
+                       `clear` for one cycle after `done`, then waits out the clearing sweep
+  SOP per sample       Σ_l Σ_t s_l(t)·N_l: every input spike of layer l touches its N_l synapses
+  SOP per cycle        SOP / cycles, against the P-lane bound: a layer's P lanes do at most P
+                       synaptic operations a cycle, and one layer accumulates at a time
+  LUT × latency        LUT · mean latency (µs), the figure of merit the issue compares with
+                       Spiker+ (7,612 logic cells × 780 µs)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from rtl.cycle_model import CycleParams, predict_cycles, spike_counts
+from synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
+from synth.flow import synthesize
+from synth.metrics import AIM_FACTOR, PUBLISHED, pareto_front, point_metrics, spiker_comparison, synaptic_ops
+from synth.model import ModelInfo, load_model
+from synth.report import fmt
+from train.contract import MAX_ACC_BITS, LIFParams
+from train.golden import GoldenNetwork, QuantLayer
+
+BENCH_FORMAT = "snn2fpga-bench/1"
+SWEEP_LANES = (1, 2, 4, 8, 16, 32, 64)
+WEIGHT_VARIANTS = ("ternary", "int4", "int8")
+VARIANT_LANES = (4, 16, 32, 64)
+DEFAULT_LANES = 32  # the LUT × latency optimum of the P sweep (docs/synth.md)
+
+
+# ---- weight-width variants -------------------------------------------------------------------
+def weight_variant(network: GoldenNetwork, quant: str) -> GoldenNetwork:
+    """The trained network re-expressed with `quant` weights (its own quantizer → itself).
+
+    intB (from a ternary model): the trained codes times s = 2^(B−2) (±4 for int4, ±64 for
+    int8: the largest power of two that is a valid code); θ, Δ and the bias times s; A
+    widened by log2 s bits (capped at the contract's maximum). Every integer of the
+    contract scales by s, so the network spikes as the ternary one except where the leak's
+    floor rounds at the finer grain; a power of two keeps Δ·m a shift, so a variant does
+    not pick up multipliers the model itself does not have. The widths (weight memory,
+    current accumulators, LIF datapath) are those of an intB model of this network.
+    """
+    own = network.layers[0].weight_quant
+    if quant == own and all(layer.weight_quant == quant for layer in network.layers):
+        return network
+    if not quant.startswith("int") or not quant[3:].isdigit() or not 3 <= int(quant[3:]) <= 8:
+        raise ValueError(f"weight variant {quant!r}: use the model's own quantizer ({own}) or int3 … int8")
+    shift = int(quant[3:]) - 2
+    scale = 1 << shift
+    layers = []
+    for layer in network.layers:
+        if layer.weight_quant != "ternary":
+            raise ValueError(f"weight variants are made from a ternary model, not {layer.weight_quant}")
+        p = layer.lif
+        lif = LIFParams(threshold=p.threshold * scale, leak_shift=p.leak_shift, reset=p.reset, membrane=p.membrane,
+                        delta=p.delta * (scale if p.membrane != "full" else 1),
+                        acc_bits=min(MAX_ACC_BITS, p.acc_bits + shift))
+        layers.append(QuantLayer(layer.weights * scale, quant, lif, layer.bias * scale))
+    return GoldenNetwork(layers)
+
+
+# ---- measured spike statistics ----------------------------------------------------------------
+@dataclass
+class TestSet:
+    x: np.ndarray  # uint8 [B, T, N_in]
+    y: np.ndarray  # int64 [B]
+    dataset: str
+
+
+def load_test_set(info) -> TestSet:
+    """The model's own test split (dataset, T, pool, seed, hold-out fraction of its training run)."""
+    from train.data import load_dataset
+
+    if not info.dataset:
+        raise ValueError(f"{info.path}: the model names no dataset; the bench needs its test set")
+    kw = {k: info.data[k] for k in ("seed", "test_fraction") if k in info.data}
+    ds = load_dataset(info.dataset, info.data.get("data_dir"), info.steps, info.pool or 1, **kw)
+    if ds.n_in != info.network.n_in:
+        raise ValueError(f"{info.dataset} binned with pool {info.pool} gives {ds.n_in} inputs, the model takes "
+                         f"{info.network.n_in}")
+    return TestSet(ds.test_x, ds.test_y, info.dataset)
+
+
+def golden_counts(network: GoldenNetwork, test: TestSet) -> tuple[np.ndarray, float]:
+    """Spike counts [B, T, L+1] over the test set and the golden model's accuracy."""
+    result = network.run(test.x)
+    return spike_counts(test.x, result), float((result.label == test.y).mean())
+
+
+def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indices: Sequence[int]) -> dict:
+    """Simulate the test samples `indices` in amaranth.sim: cycles, counts and label against the
+    cycle model and the golden model."""
+    from rtl.testbench import run_top
+
+    out = {"lanes": lanes, "samples": [], "simulator": "amaranth.sim (rtl.testbench.run_top)"}
+    t0 = time.perf_counter()
+    for i in indices:
+        x = test.x[i]
+        golden = network.run(x)
+        predicted = int(predict_cycles(CycleParams.from_network(network, lanes, steps), spike_counts(x, golden))[0])
+        run = run_top(network, steps, lanes, x)
+        out["samples"].append({
+            "index": i, "predicted_cycles": predicted, "simulated_cycles": int(run.cycles),
+            "label": int(run.label), "golden_label": int(golden.label[0]),
+            "counts_match": bool(np.array_equal(run.counts, golden.counts[0])),
+        })
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    out["all_match"] = all(s["predicted_cycles"] == s["simulated_cycles"] and s["label"] == s["golden_label"]
+                           and s["counts_match"] for s in out["samples"])
+    return out
+
+
+# ---- writing -----------------------------------------------------------------------------------
+def write_json_atomic(path: Path, data: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(data, indent=2) + "\n")
+        _public(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        _public(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _public(path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def plot_pareto(points: list[dict], path: Path, title: str) -> None:
+    """Latency (mean, µs) against LUT, one marker per weight width, P written beside each point,
+    the Pareto front joined, the Spiker+/20 LUT·µs line and the published designs for scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    markers = {"ternary": "o", "int4": "s", "int8": "^"}
+    usable = [p for p in points if p.get("lut") and p.get("latency_us")]
+    for variant in dict.fromkeys(p["weights"] for p in usable):
+        pts = [p for p in usable if p["weights"] == variant]
+        ax.scatter([p["lut"] for p in pts], [p["latency_us"]["mean"] for p in pts], marker=markers.get(variant, "x"),
+                   label=f"{variant} weights", zorder=3)
+        if variant != usable[0]["weights"]:
+            continue  # the other widths sit beside the model's point of the same P: one label each
+        for p in pts:
+            ax.annotate(f"P={p['lanes']}", (p["lut"], p["latency_us"]["mean"]), textcoords="offset points",
+                        xytext=(-8, -12), fontsize=7)
+    coords = [(p["lut"], p["latency_us"]["mean"]) for p in usable]
+    front = sorted((coords[i] for i in pareto_front(coords)), key=lambda c: c[0])
+    if front:
+        ax.plot([c[0] for c in front], [c[1] for c in front], "k--", lw=0.8, label="Pareto front", zorder=2)
+    ref = PUBLISHED["Spiker+"]["logic_cells"] * PUBLISHED["Spiker+"]["latency_us"]
+    xs = np.logspace(2, 5, 50)
+    ax.plot(xs, ref / AIM_FACTOR / xs, ":", color="tab:red", lw=1, label=f"LUT·µs = Spiker+/{AIM_FACTOR}")
+    ax.plot(xs, ref / xs, ":", color="tab:gray", lw=1, label="LUT·µs = Spiker+")
+    for name, pub in PUBLISHED.items():
+        ax.scatter([pub["logic_cells"]], [pub["latency_us"]], marker="*", s=90, color="tab:gray", zorder=3)
+        ax.annotate(f"{name} (published, {pub['network']})", (pub["logic_cells"], pub["latency_us"]),
+                    textcoords="offset points", xytext=(4, -10), fontsize=7, color="tab:gray")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(100, 1e5)
+    ax.set_xlabel("LUT (Yosys count)")
+    ax.set_ylabel("latency per sample, mean (µs)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", lw=0.3)
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=130)
+        _public(tmp)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# ---- the sweep ---------------------------------------------------------------------------------
+def _plan(own: str, lanes: Sequence[int], variants: Sequence[str], variant_lanes: Sequence[int], default_lanes: int):
+    """(weights, P) points: the model itself at every P, the other widths at `variant_lanes`."""
+    plan = [(own, p) for p in lanes]
+    if default_lanes not in lanes:
+        plan.append((own, default_lanes))
+    for v in variants:
+        if v != own:
+            plan += [(v, p) for p in variant_lanes]
+    return plan
+
+
+def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES, default_lanes: int = DEFAULT_LANES,
+              variants: Sequence[str] = WEIGHT_VARIANTS, variant_lanes: Sequence[int] = VARIANT_LANES,
+              pnr: bool = True, freq_mhz: Optional[float] = None, device: Optional[str] = None,
+              validate_samples: int = 2, build: Path = Path("build"), force: bool = False, log=print) -> dict:
+    """The whole benchmark of one model; writes build/<name>/bench.json, bench.md, pareto.png."""
+    info = model if isinstance(model, ModelInfo) else load_model(model)
+    own = info.network.layers[0].weight_quant
+    # the model's own weights first; int variants are made from a ternary model only
+    variants = [own] + ([v for v in variants if v != own] if own == "ternary" else [])
+    root = Path(build) / info.name
+    test = load_test_set(info)
+    sizes = [layer.n_out for layer in info.network.layers]
+    t0 = time.perf_counter()
+    nets, stats = {}, {}
+    for v in variants:
+        net = weight_variant(info.network, v)
+        counts, acc = golden_counts(net, test)
+        nets[v] = net
+        stats[v] = {"counts": counts, "accuracy": acc, "sops": synaptic_ops(counts, sizes)}
+    points = []
+    for v, p in _plan(own, lanes, variants, variant_lanes, default_lanes):
+        out = root / "bench" / v / f"p{p}" / target
+        log(f"[bench] {v} weights, P={p}: synthesizing for {target} → {out}")
+        point = {"weights": v, "lanes": p, "report": str(out / "report.json")}
+        try:
+            rep = synthesize(nets[v], info.steps, p, target, out, device=device, freq_mhz=freq_mhz, pnr=pnr,
+                             model=info.describe() | {"weight_variant": v}, reuse=not force)
+            point.update(status="ok", device=rep["device"], lut=rep["lut"], ff=rep["ff"], bram=rep["bram"],
+                         dsp=rep["dsp"], lut_pnr=rep.get("lut_pnr"), fmax_mhz=rep.get("fmax_mhz"),
+                         timing_met=rep.get("timing_met"), runtime_s=rep.get("runtime_s"))
+        except DoesNotFitError as exc:
+            point.update(status="does_not_fit", over=exc.over, utilization=exc.utilization, lut=None, fmax_mhz=None)
+            log(f"[bench]   does not fit: {', '.join(exc.over)}")
+        except (MemoryMappingError, ToolError) as exc:
+            point.update(status="failed", error=str(exc).splitlines()[0], lut=None, fmax_mhz=None)
+            log(f"[bench]   failed: {exc}")
+        params = CycleParams.from_network(nets[v], p, info.steps)
+        cycles = predict_cycles(params, stats[v]["counts"])
+        point.update(point_metrics(cycles, stats[v]["sops"], point.get("fmax_mhz"), p, sizes, params.clear_cycles(),
+                                   point.get("lut")))
+        points.append(point)
+        if point.get("latency_us"):
+            log(f"[bench]   LUT {point['lut']}, EBR {point['bram']}, DSP {point['dsp']}, Fmax {point['fmax_mhz']} MHz, "
+                f"{point['cycles']['mean']:.0f} cycles = {point['latency_us']['mean']:.2f} µs mean")
+
+    default = next((q for q in points if q["weights"] == own and q["lanes"] == default_lanes), None)
+    ranked = [q for q in points if q.get("lut_x_latency")]
+    best = min(ranked, key=lambda q: q["lut_x_latency"]) if ranked else None
+    validation = None
+    if validate_samples > 0:
+        log(f"[bench] validating the cycle model on {validate_samples} test samples in amaranth.sim (P={default_lanes})")
+        # the first samples and the slowest one (the most input spikes: the longest run)
+        slowest = int(np.argmax(predict_cycles(CycleParams.from_network(info.network, default_lanes, info.steps),
+                                               stats[own]["counts"])))
+        picks = sorted(set(range(min(validate_samples - 1, len(test.x)))) | {slowest})
+        validation = validate(info.network, info.steps, default_lanes, test, picks)
+    result = {
+        "format": BENCH_FORMAT,
+        "name": info.name,
+        "model": info.describe(),
+        "test_set": {"dataset": test.dataset, "samples": int(len(test.x)),
+                     "accuracy": {v: round(s["accuracy"], 4) for v, s in stats.items()},
+                     "mean_spikes_per_step": {v: [round(float(c), 3) for c in s["counts"].mean(axis=(0, 1))]
+                                              for v, s in stats.items()}},
+        "target": target,
+        "pnr": pnr,
+        "default_lanes": default_lanes,
+        "default": default,
+        "best_lut_x_latency": {"weights": best["weights"], "lanes": best["lanes"],
+                               "lut_x_latency": best["lut_x_latency"]} if best else None,
+        "vs_spiker": spiker_comparison(default["lut_x_latency"]) if default and default.get("lut_x_latency") else None,
+        "published": PUBLISHED,
+        "validation": validation,
+        "points": points,
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+    write_json_atomic(root / "bench.json", result)
+    title = (f"{info.name}: {'→'.join(map(str, info.sizes))}, T={info.steps}, {test.dataset} test set "
+             f"({len(test.x)} samples), {target} {points[0].get('device', '') if points else ''}")
+    plot_pareto(points, root / "pareto.png", title)
+    write_text_atomic(root / "bench.md", bench_markdown(result))
+    return result
+
+
+def bench_markdown(r: dict) -> str:
+    m = r["model"]
+    lines = [f"# Benchmark: {m['path']} ({'→'.join(map(str, m['sizes']))}, T = {m['steps']}, {r['target']})", ""]
+    ts = r["test_set"]
+    lines += [f"Test set: {ts['dataset']}, {ts['samples']} samples; golden accuracy "
+              + ", ".join(f"{k} {v:.3f}" for k, v in ts["accuracy"].items())
+              + "; mean spikes per step (input, layers): "
+              + "; ".join(f"{k} {v}" for k, v in ts["mean_spikes_per_step"].items()) + ".", ""]
+    lines += ["| weights | P | LUT | FF | EBR | DSP | Fmax MHz | cycles mean | p99 | latency µs mean | p99 | samples/s "
+              "| SOP/cycle | bound P | eff. | LUT·µs |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for q in r["points"]:
+        lat = q.get("latency_us") or {}
+        status = "" if q.get("status") == "ok" else f" ({q.get('status')})"
+        lines.append(
+            f"| {q['weights']}{status} | {q['lanes']} | {fmt(q.get('lut'))} | {fmt(q.get('ff'))} | {fmt(q.get('bram'))} "
+            f"| {fmt(q.get('dsp'))} | {fmt(q.get('fmax_mhz'), 1)} | {q['cycles']['mean']:,.0f} | {q['cycles']['p99']:,} "
+            f"| {fmt(lat.get('mean'), 2)} | {fmt(lat.get('p99'), 2)} | {fmt(_int(q.get('samples_per_s')))} "
+            f"| {q['sop_per_cycle']:.2f} | {q['lane_bound']} | {q['lane_efficiency']:.1%} | {fmt(_int(q.get('lut_x_latency')))} |")
+    lines.append("")
+    vs = r.get("vs_spiker")
+    if vs:
+        d = r["default"]
+        lines += [f"Default point ({d['weights']}, P = {r['default_lanes']}): LUT × latency = {vs['measured_lut_x_latency']:,.0f} "
+                  f"LUT·µs; Spiker+ (published: 7,612 logic cells × 780 µs) = {vs['spiker_lut_x_latency']:,.0f}, "
+                  f"i.e. {vs['times_below_spiker']}× below it; aim (÷{AIM_FACTOR}) = {vs['aim_lut_x_latency']:,.0f}: "
+                  f"{'met' if vs['meets_aim'] else 'NOT met'} ({vs['margin_vs_aim']}× the aim). "
+                  f"SOP/cycle {d['sop_per_cycle']:.2f} of a {d['lane_bound']}-lane bound ({d['lane_efficiency']:.1%}); at the "
+                  f"bound a sample would take {d['cycles_at_bound']:,.0f} cycles instead of {d['cycles']['mean']:,.0f}.", ""]
+    val = r.get("validation")
+    if val:
+        lines += [f"Cycle model check ({val['simulator']}, P = {val['lanes']}, {len(val['samples'])} test samples, "
+                  f"{val['seconds']} s): " + ("all equal" if val["all_match"] else "MISMATCH") + " — "
+                  + ", ".join(f"#{s['index']}: {s['simulated_cycles']} simulated / {s['predicted_cycles']} predicted"
+                              for s in val["samples"]), ""]
+    lines += ["Published figures (other networks / datasets / devices, as quoted in issue 8): "
+              + "; ".join(f"{k}: {v['network']}, {v['logic_cells']:,} logic cells, {v['bram']} BRAM, {v['latency_us']:,.0f} µs"
+                          for k, v in r["published"].items()), ""]
+    return "\n".join(lines)
+
+
+def _int(x):
+    return None if x is None else int(round(x))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m synth.bench", description="make bench: see docs/synth.md")
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--target", choices=("ecp5", "ice40", "xc7"), default="ecp5")
+    parser.add_argument("--lanes", type=int, default=DEFAULT_LANES, help=f"the default design point's P (default {DEFAULT_LANES})")
+    parser.add_argument("--sweep", default=",".join(map(str, SWEEP_LANES)), help="P values for the model's own weights")
+    parser.add_argument("--variants", default=",".join(WEIGHT_VARIANTS), help="weight widths (ternary,int4,int8)")
+    parser.add_argument("--variant-lanes", default=",".join(map(str, VARIANT_LANES)), help="P values for the int variants")
+    parser.add_argument("--freq", type=float, default=None, help="clock asked of nextpnr (MHz)")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--no-pnr", action="store_true", help="synthesis only (no Fmax, so no latency in µs)")
+    parser.add_argument("--validate", type=int, default=2, help="test samples simulated to check the cycle model")
+    parser.add_argument("--force", action="store_true", help="re-run synthesis even where a matching report exists")
+    args = parser.parse_args(argv)
+    ints = lambda s: [int(x) for x in s.split(",") if x.strip()]  # noqa: E731
+    try:
+        result = run_bench(args.model, target=args.target, lanes=ints(args.sweep), default_lanes=args.lanes,
+                           variants=[v.strip() for v in args.variants.split(",") if v.strip()],
+                           variant_lanes=ints(args.variant_lanes), pnr=not args.no_pnr, freq_mhz=args.freq,
+                           device=args.device, validate_samples=args.validate, force=args.force)
+    except (SynthError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(bench_markdown(result))
+    print(f"wrote build/{result['name']}/bench.json, bench.md, pareto.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

