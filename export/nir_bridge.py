@@ -237,7 +237,7 @@ def write_nir(net: GoldenNetwork, path: Union[str, Path], scales: Optional[Seque
     import nir
 
     from export.qonnx_export import readable
-    from train.trainer import atomic_write
+    from train.files import atomic_write
 
     graph = to_nir(net, scales, dt, steps)
     atomic_write(Path(path), lambda tmp: nir.write(str(tmp), graph))

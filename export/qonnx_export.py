@@ -163,7 +163,7 @@ def make_meta(net: GoldenNetwork, scales: Sequence[float], steps: int, pool: int
 
 def save_model(model, path: Path) -> Path:
     """Write a ModelWrapper atomically (temporary file in the same folder, then rename)."""
-    from train.trainer import atomic_write
+    from train.files import atomic_write
 
     atomic_write(Path(path), lambda tmp: onnx.save(model.model, str(tmp)))
     readable(Path(path))

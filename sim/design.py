@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from sim.verilator_env import verilator_env, verilator_root
+from rtl.verilator_env import verilator_env, verilator_root
 from train.golden import GoldenNetwork
 
 REPO = Path(__file__).resolve().parents[1]

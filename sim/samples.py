@@ -3,8 +3,9 @@
 - `resolve_model(run_dir)`: the (GoldenNetwork, ExportMeta) of a run, read from its
   exported `model.qonnx` (exported into `build/sim/` first if the run has only a
   checkpoint, so nothing is written into runs/);
-- `default_model()`: `runs/saccade-digits-ternary-ternary`, or, if that run does not
-  exist, the default config trained for one epoch into `build/sim/default-model`;
+- `trained_model(dataset)`: `runs/<dataset>-ternary-ternary`, or, if that run does not
+  exist, the default config on that dataset trained for one epoch into
+  `build/sim/<dataset>-model` (a fresh clone: CI); `default_model()` is saccade-digits';
 - `dataset_samples(meta, n)`: the model's dataset's test samples, binned with its T and pool;
 - `nmnist_samples(steps, pool, n)`: real N-MNIST recordings from `../shared/data/nmnist-train1k`.
 """
@@ -24,8 +25,6 @@ import numpy as np
 
 from sim.design import BUILD_ROOT, REPO
 
-DEFAULT_RUN = REPO / "runs" / "saccade-digits-ternary-ternary"
-FALLBACK_RUN = BUILD_ROOT / "default-model"
 NMNIST_DIR = Path(os.environ.get("SNN2FPGA_NMNIST_DIR", REPO.parent / "shared" / "data" / "nmnist-train1k"))
 
 
@@ -77,15 +76,22 @@ def resolve_model(run_dir: Path, export_dir: Optional[Path] = None):
     return net, meta, out
 
 
-def default_model():
-    """The default trained model (see module doc): (GoldenNetwork, ExportMeta, qonnx path)."""
-    if (DEFAULT_RUN / "model.pt").exists() or (DEFAULT_RUN / "model.qonnx").exists():
-        return resolve_model(DEFAULT_RUN)
-    if not (FALLBACK_RUN / "model.pt").exists():
-        FALLBACK_RUN.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, str(REPO / "train" / "run.py"), "--quiet", "--out", str(FALLBACK_RUN), "--epochs", "1"]
+def trained_model(dataset: str = "saccade-digits"):
+    """The trained ternary/ternary model of `dataset` (see module doc): (GoldenNetwork, ExportMeta, qonnx path)."""
+    run = REPO / "runs" / f"{dataset}-ternary-ternary"
+    if (run / "model.pt").exists() or (run / "model.qonnx").exists():
+        return resolve_model(run)
+    fallback = BUILD_ROOT / f"{dataset}-model"
+    if not (fallback / "model.pt").exists():
+        fallback.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, str(REPO / "train" / "run.py"), "--quiet", "--dataset", dataset, "--out", str(fallback), "--epochs", "1"]
         subprocess.run(cmd, check=True, cwd=REPO)
-    return resolve_model(FALLBACK_RUN, export_dir=FALLBACK_RUN)
+    return resolve_model(fallback, export_dir=fallback)
+
+
+def default_model():
+    """The default trained model: `trained_model("saccade-digits")`."""
+    return trained_model("saccade-digits")
 
 
 def dataset_samples(meta, n: Optional[int] = None, data_dir: Optional[str] = None) -> Samples:

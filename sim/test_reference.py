@@ -11,7 +11,7 @@ import numpy as np
 from rtl.cycle_model import CycleParams
 from sim.batch import read_output, write_input
 from sim.reference import Expectations, SampleRecord, compare
-from sim.verilator_env import verilator_env, verilator_root
+from rtl.verilator_env import verilator_env, verilator_root
 from train.contract import LIFParams, default_delta
 from train.golden import random_network
 

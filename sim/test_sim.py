@@ -43,8 +43,8 @@ def _phase_report(result, phase: str) -> dict:
 # ---- the default trained model ---------------------------------------------------------------
 
 
-def _run_default(default, design, samples, name: str):
-    net, _, _ = default
+def _run_model(model, design, samples, name: str):
+    net, _, _ = model
     expect = _expect(net, design, samples.x, samples.tags, samples.truth)
     result = run_cocotb(design, expect, name, [Phase("back-to-back", list(range(len(expect))), timing=True)])
     assert result.passed, result.describe()
@@ -56,15 +56,24 @@ def _run_default(default, design, samples, name: str):
 
 def test_default_model_dataset_samples(default, default_design, dataset_part):
     """≥ 20 test samples of the model's dataset: every spike of every layer and step, counts, class, cycles."""
-    expect, _ = _run_default(default, default_design, dataset_part, "default-dataset")
+    expect, _ = _run_model(default, default_design, dataset_part, "default-dataset")
     assert len(expect) >= 20
     assert expect.spikes[0].any() and expect.spikes[-1].any(), "the samples make both layers fire"
 
 
 def test_default_model_nmnist_recordings(default, default_design, nmnist_part):
     """≥ 20 real N-MNIST recordings binned with the model's T and pool."""
-    expect, _ = _run_default(default, default_design, nmnist_part, "default-nmnist")
+    expect, _ = _run_model(default, default_design, nmnist_part, "default-nmnist")
     assert len(expect) >= 20
+
+
+def test_dvs_motions_model_samples(dvs, dvs_design, dvs_part):
+    """≥ 10 `dvs-motions` test samples through the model trained on them (2,048 inputs)."""
+    _, meta, _ = dvs
+    assert meta.dataset == "dvs-motions"
+    expect, _ = _run_model(dvs, dvs_design, dvs_part, "dvs-motions")
+    assert len(expect) >= 10
+    assert expect.spikes[0].any() and expect.spikes[-1].any(), "the samples make both layers fire"
 
 
 def test_default_model_random_stalls(default, default_design, dataset_part):
@@ -153,12 +162,6 @@ def test_scoreboard_reports_a_wrong_model():
     assert "sample" in first["text"] and "layer 2" in first["text"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RTL: i_stream.ready is not gated by `clear` or `rst`, so a word offered in that cycle is "
-    "handshaken and then discarded (rtl/top.py; docs/rtl.md says such words are not accepted). "
-    "Remove this mark when rtl/ gates the ready with them.",
-)
 def test_input_held_off_during_clear():
     """The port protocol around `clear`/`rst`: no handshake on i_stream while either is high."""
     case = sweep_case(0)

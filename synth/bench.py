@@ -21,8 +21,6 @@ Definitions (docs/synth.md, "What is measured"):
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +36,7 @@ from synth.model import ModelInfo, load_model
 from synth.report import fmt
 from train.contract import MAX_ACC_BITS, LIFParams
 from train.golden import GoldenNetwork, QuantLayer
+from train.files import atomic_write
 
 BENCH_FORMAT = "snn2fpga-bench/1"
 SWEEP_LANES = (1, 2, 4, 8, 16, 32, 64)
@@ -130,36 +129,11 @@ def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indi
 
 # ---- writing -----------------------------------------------------------------------------------
 def write_json_atomic(path: Path, data: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(data, indent=2) + "\n")
-        _public(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        _public(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _public(path) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def plot_pareto(points: list[dict], path: Path, title: str) -> None:
@@ -203,16 +177,10 @@ def plot_pareto(points: list[dict], path: Path, title: str) -> None:
     ax.grid(True, which="both", lw=0.3)
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=130)
-        _public(tmp)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=130, format="png"))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # ---- the sweep ---------------------------------------------------------------------------------

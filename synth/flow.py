@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -34,6 +32,7 @@ from synth.report import markdown_report
 from synth.targets import Device, Target, get_target, resolve_device
 from synth.tools import run_tool, tool_version
 from synth.wrapper import WRAPPER_FILE, WRAPPER_TOP, pin_count, wrapper_verilog
+from train.files import publish_dir, work_dir
 from train.golden import GoldenNetwork
 
 REPORT_FORMAT = "snn2fpga-synth/1"
@@ -75,9 +74,7 @@ def synthesize(
         cached = _cached(out_dir, key)
         if cached is not None:
             return cached
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    _make_public(work)
+    work = work_dir(out_dir)
     report = {
         "format": REPORT_FORMAT,
         "status": "running",
@@ -108,7 +105,7 @@ def synthesize(
         finally:
             if report["status"] != "running":
                 _write_reports(work, report)
-                _publish(work, out_dir)
+                publish_dir(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -216,21 +213,3 @@ def _device_label(dev: Device) -> str:
 def _write_reports(work: Path, report: dict) -> None:
     (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (work / "report.md").write_text(markdown_report(report))
-
-
-def _make_public(path: Path) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    path.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder should not be
-
-
-def _publish(work: Path, out_dir: Path) -> None:
-    """Swap the finished work folder into place (an earlier output is replaced as a whole)."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-        out_dir.rename(old)
-    work.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-

@@ -8,7 +8,6 @@ with the log's tail, unless the caller asks for the result to inspect it itself.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

@@ -14,13 +14,12 @@ own (snn_top has more ports than some packages have pins; a system wraps it anyw
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from rtl.generate import generate
 from synth.targets import TARGETS, resolve_device
+from train.files import publish_dir, work_dir
 from train.golden import GoldenNetwork
 
 TCL = """\
@@ -76,21 +75,11 @@ def write_vivado(network: GoldenNetwork, steps: int, lanes: int, out_dir, part: 
     """Write out_dir/rtl/ and out_dir/build.tcl (atomically); return the Tcl path."""
     dev = resolve_device(TARGETS["xc7"], part)  # validates the part name
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    work = work_dir(out_dir)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        work.chmod(0o777 & ~umask)
         manifest = generate(network, steps, lanes, work / "rtl", source=source)
         (work / "build.tcl").write_text(vivado_tcl(manifest, dev.name, freq_mhz, source))
-        old = None
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-            out_dir.rename(old)
-        work.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        publish_dir(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

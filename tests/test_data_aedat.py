@@ -27,7 +27,6 @@ from train.data.aedat import (
 )
 from train.data.dvsgesture import (
     DVSGESTURE_CLASSES,
-    DVSGESTURE_SENSOR,
     dvsgesture_files,
     read_labels,
     read_segment,
@@ -226,8 +225,7 @@ def test_dvsgesture_segments_split_and_events(tmp_path: Path) -> None:
 def test_dvsgesture_through_load_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = gesture_folder(tmp_path / "DvsGesture")
     monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path / "cache"))
-    spec = D.DatasetSpec(dvsgesture_files, read_segment, DVSGESTURE_SENSOR, DVSGESTURE_CLASSES)
-    monkeypatch.setitem(D.DATASETS, "dvsgesture", spec)
+    assert D.DATASETS["dvsgesture"].files is dvsgesture_files and D.default_pool("dvsgesture") == 4
     ds = D.load_dataset("dvsgesture", str(root), steps=5, pool=4)
     assert ds.train_x.shape == (2, 5, 2 * 32 * 32) and ds.test_x.shape == (1, 5, 2048)
     assert ds.train_y.tolist() == [2, 10] and ds.classes == DVSGESTURE_CLASSES

@@ -34,7 +34,7 @@ def fake_nmnist(root: Path, splits: dict[str, dict[int, int]]) -> None:
 
 
 def test_unknown_name_and_missing_data_dir() -> None:
-    with pytest.raises(ValueError, match="supported: nmnist, saccade-digits"):
+    with pytest.raises(ValueError, match="supported: dvs-motions, dvsgesture, nmnist, saccade-digits"):
         load_dataset("mnist", None, steps=4, pool=2)
     with pytest.raises(ValueError, match="needs data_dir"):
         load_dataset("nmnist", None, steps=4, pool=2)
@@ -117,3 +117,13 @@ def test_stale_unpacked_cache_is_rebuilt_not_misread(tmp_path, monkeypatch):
     np.savez(cache_file, train_x=fresh.train_x, train_y=fresh.train_y, test_x=fresh.test_x, test_y=fresh.test_y)
     again = load_dataset("nmnist", str(root), steps=3, pool=1)
     assert np.array_equal(again.train_x, fresh.train_x) and np.array_equal(again.test_x, fresh.test_x)
+
+
+def test_pool_defaults_to_the_datasets_own() -> None:
+    """34×34 N-MNIST pools by 2, 128×128 DVS by 4, unless the user gives --pool."""
+    from train.cli import parser
+    from train.config import TrainConfig
+
+    assert [TrainConfig(dataset=d).pool for d in ("saccade-digits", "nmnist", "dvs-motions", "dvsgesture")] == [2, 2, 4, 4]
+    assert TrainConfig(dataset="dvs-motions", pool=8).pool == 8
+    assert parser().parse_args(["--dataset", "dvs-motions"]).pool is None  # resolved by TrainConfig

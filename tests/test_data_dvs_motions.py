@@ -181,8 +181,7 @@ def test_binned_shape_with_pool_4(full: Path, monkeypatch: pytest.MonkeyPatch) -
     for steps in (10, 16):
         spikes = bin_events(read_segment(train[0][0]), DVS_MOTIONS_SENSOR, steps, 4)
         assert spikes.shape == (steps, 2 * 32 * 32) and spikes.any(axis=1).all()
-    spec = D.DatasetSpec(dvs_motions_files, read_segment, DVS_MOTIONS_SENSOR, DVS_MOTIONS_CLASSES)
-    monkeypatch.setitem(D.DATASETS, NAME, spec)
+    assert D.DATASETS[NAME].read is read_segment and D.default_pool(NAME) == 4
     ds = D.load_dataset(NAME, None, steps=12, pool=4)
     assert ds.train_x.shape == (1152, 12, 2048) and ds.test_x.shape == (384, 12, 2048)
     assert ds.classes == DVS_MOTIONS_CLASSES and ds.n_in == 2048

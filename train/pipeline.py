@@ -11,7 +11,8 @@ import numpy as np
 from train.config import TrainConfig
 from train.data import load_dataset
 from train.plots import plot_curves, plot_raster
-from train.trainer import atomic_write, evaluate, train_model, write_json
+from train.files import atomic_write, write_json
+from train.trainer import evaluate, train_model
 
 
 def per_class_accuracy(pred: np.ndarray, y: np.ndarray, classes: list[str]) -> dict[str, float]:

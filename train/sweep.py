@@ -9,7 +9,7 @@ from pathlib import Path
 
 from train.config import TrainConfig
 from train.pipeline import run_training
-from train.trainer import write_json
+from train.files import write_json
 
 WEIGHTS = ("binary", "ternary", "int4", "int8")
 MEMBRANES = ("ternary", "int8", "full")

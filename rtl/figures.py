@@ -1,0 +1,116 @@
+"""`python -m rtl.figures runs/<name>`: the RTL figures of a trained model (README "Results").
+
+For each P: generation time, memory bits (weights, membrane state) from the manifest, and
+the cycle model's cycles per sample over the model's whole test set (golden spike counts
+→ `predict_cycles`, the model the simulations hold the RTL to). Membrane bits are also
+given for int8 and full membranes on the same network (same N, same weights): the state
+memory is structural, N·m bits. Writes build/<name>/rtl-figures.json and prints Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rtl.__main__ import load_network
+from rtl.cycle_model import predict_cycles, spike_counts
+from rtl.generate import GenerateError, generate
+from train.contract import LIFParams, default_delta, membrane_code_bits
+from train.files import write_json
+from train.golden import GoldenNetwork, QuantLayer
+
+LANES = (1, 4, 16, 64)
+MEMBRANES = ("ternary", "int8", "full")
+
+
+def with_membrane(network: GoldenNetwork, membrane: str) -> GoldenNetwork:
+    """The same network with every layer's stored membrane quantized as `membrane` (Δ by default_delta)."""
+    layers = []
+    for layer in network.layers:
+        p = layer.lif
+        lif = LIFParams(**{**dataclasses.asdict(p), "membrane": membrane, "delta": default_delta(membrane, p.threshold)})
+        layers.append(QuantLayer(layer.weights, layer.weight_quant, lif, layer.bias))
+    return GoldenNetwork(layers)
+
+
+def test_spikes(model: Path, network: GoldenNetwork, data_dir: str | None) -> tuple[np.ndarray, str]:
+    """Input spikes [B, T, N_in] of the model's test split (its dataset, T and pool)."""
+    from export import load_network as export_load
+    from train.data import load_dataset
+
+    target = model / "model.qonnx" if model.is_dir() else model
+    _, meta = export_load(target)
+    ds = load_dataset(meta.dataset, data_dir, meta.steps, meta.pool)
+    if ds.n_in != network.n_in:
+        raise GenerateError(f"{meta.dataset} with pool {meta.pool} gives {ds.n_in} inputs; {target} takes {network.n_in}")
+    return ds.test_x, f"{meta.dataset} test set ({len(ds.test_x)} samples)"
+
+
+def figures(model: Path, lanes=LANES, data_dir: str | None = None) -> dict:
+    """Generate the design at every P (into a temporary folder) and measure it."""
+    network, steps = load_network(model, None)
+    x, what = test_spikes(model, network, data_dir)
+    counts = spike_counts(x, network.run(x))
+    out = {"model": str(model), "test_set": what, "mean_spikes_per_step": counts.mean(axis=(0, 1)).round(2).tolist(),
+           "lanes": {}, "membrane_state_bits": {}}
+    for m in MEMBRANES:
+        net = network if m == network.layers[0].lif.membrane else with_membrane(network, m)
+        out["membrane_state_bits"][m] = sum(layer.n_out * membrane_code_bits(m, layer.lif.acc_bits) for layer in net.layers)
+    with tempfile.TemporaryDirectory(prefix="rtl-figures-") as tmp:
+        for p in lanes:
+            t0 = time.perf_counter()
+            manifest = generate(network, steps, p, Path(tmp) / f"p{p}")
+            wall = time.perf_counter() - t0
+            cycles = predict_cycles(manifest, counts)
+            out["lanes"][p] = {
+                "generation_s": round(wall, 2),
+                "verilog_bytes": (Path(tmp) / f"p{p}" / "snn_top.v").stat().st_size,
+                "rows": [layer["rows"] for layer in manifest["layers"]],
+                "memory_bits": manifest["memory_bits"],
+                "cycles": {"mean": round(float(cycles.mean()), 1), "min": int(cycles.min()), "max": int(cycles.max()),
+                           "p99": int(np.percentile(cycles, 99, method="higher"))},
+            }
+    return out
+
+
+def markdown(f: dict) -> str:
+    """The README table of `figures()`."""
+    bits = f["membrane_state_bits"]
+    first = next(iter(f["lanes"].values()))["memory_bits"]
+    lines = ["Membrane state N·m (bits): " + ", ".join(f"{m} {b:,}" for m, b in bits.items())
+             + f"; weight codes {first['weight_codes']:,} bits.", "",
+             "| P | generation (s) | `snn_top.v` | rows per layer | weight memory (bits) | membrane memory (bits) "
+             f"| predicted cycles / sample, {f['test_set']}: mean (min–max) |", "|---|---|---|---|---|---|---|"]
+    for p, q in f["lanes"].items():
+        c = q["cycles"]
+        lines.append(f"| {p} | {q['generation_s']} | {q['verilog_bytes'] / 1e6:.2f} MB | {', '.join(map(str, q['rows']))} "
+                     f"| {q['memory_bits']['weights']:,} | {q['memory_bits']['membranes']:,} "
+                     f"| {c['mean']:,.0f} ({c['min']:,}–{c['max']:,}) |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m rtl.figures", description=__doc__.splitlines()[0])
+    ap.add_argument("model", type=Path, help="run folder holding model.qonnx")
+    ap.add_argument("--lanes", default=",".join(map(str, LANES)), help="comma-separated P values")
+    ap.add_argument("--data-dir", default=None, help="dataset folder (needed for nmnist)")
+    args = ap.parse_args(argv)
+    try:
+        f = figures(args.model, [int(p) for p in args.lanes.split(",")], args.data_dir)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    name = args.model.name if args.model.is_dir() else args.model.parent.name
+    write_json(Path("build") / name / "rtl-figures.json", f)
+    print(markdown(f))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
