@@ -263,7 +263,9 @@ class _Ports:
         rows, n, n_in = core.rows, core.layer.n_out, core.layer.n_in
         self.w_rd = core.weights.read_port()
         self.cur_wr = core.currents.write_port()
-        self.cur_rd = core.currents.read_port(transparent_for=(self.cur_wr,))
+        # a row is read back the cycle after its write only when R = 1 (R ≥ 2: the next read of
+        # the same row is R cycles later); the bypass costs a mux on the accumulate path
+        self.cur_rd = core.currents.read_port(transparent_for=(self.cur_wr,) if rows == 1 else ())
         self.mem_wr = core.membranes.write_port()
         self.mem_rd = core.membranes.read_port()
         self.bias_rd = core.bias.read_port() if core.bias is not None else None

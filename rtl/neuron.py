@@ -68,19 +68,38 @@ class LIFUpdate(wiring.Component):
             m.d.comb += leaked.eq(v - (v >> p.leak_shift))
             v = leaked
         total = Signal(signed(max(wide.width, self.current.shape().width) + 1))
-        u = Signal(signed(p.acc_bits))  # sat_A(v + I)
-        m.d.comb += [
-            total.eq(v + self.current),
-            u.eq(Mux(total > amax, amax, Mux(total < amin, amin, total))),
-            self.spike.eq(u >= p.threshold),
-        ]
-        r = Signal(signed(p.acc_bits))  # after the reset
+        m.d.comb += total.eq(v + self.current)
+        reach = self.unsaturated_bits()
+        if reach is None:  # sat_A can act: clamp to the A-bit range
+            u = Signal(signed(p.acc_bits))
+            m.d.comb += u.eq(Mux(total > amax, amax, Mux(total < amin, amin, total)))
+        else:  # v + I never leaves the A-bit range: sat_A is the identity, and u needs fewer bits
+            u = Signal(signed(reach))
+            m.d.comb += u.eq(total)
+        m.d.comb += self.spike.eq(u >= p.threshold)
+        r = Signal(u.shape())  # after the reset (subtract: u ≥ θ, so r stays within u's range)
         if p.reset == "subtract":
             m.d.comb += r.eq(Mux(self.spike, u - p.threshold, u))
         else:
             m.d.comb += r.eq(Mux(self.spike, 0, u))
         m.d.comb += self.m_next.eq(self._quantize(r))
         return m
+
+    def unsaturated_bits(self) -> int | None:
+        """Bits of v + I when it provably stays inside the A-bit range (so sat_A never acts), else None.
+
+        |v| ≤ Δ·max|m| (the leak only shrinks it) and I is a `current_bits` value. Narrowing
+        u to this width is exact; it saves LUTs and carry chains in every lane.
+        """
+        p = self._lif
+        lo, hi = membrane_code_range(p.membrane, p.acc_bits)
+        ibits = self.current.shape().width
+        umin = lo * p.delta - 2 ** (ibits - 1)
+        umax = hi * p.delta + 2 ** (ibits - 1) - 1
+        if umin < -(2 ** (p.acc_bits - 1)) or umax > 2 ** (p.acc_bits - 1) - 1:
+            return None
+        bits = max((-umin - 1).bit_length(), umax.bit_length()) + 1
+        return bits if bits < p.acc_bits else None
 
     def _quantize(self, r):
         """m = clamp(floor((2r + Δ) / (2Δ))) for r in the A-bit range."""

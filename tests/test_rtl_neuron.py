@@ -13,6 +13,26 @@ def _params(membrane, threshold, acc_bits, leak, reset, delta=None):
     return LIFParams(threshold, leak, reset, membrane, delta, acc_bits)
 
 
+def _check_grid(dut: LIFUpdate, lif: LIFParams, codes: np.ndarray, currents: np.ndarray) -> None:
+    """Every (code, current) pair through the lane in simulation equals `lif_step`."""
+    m_grid, i_grid = np.meshgrid(codes, currents, indexing="ij")
+    want_s, want_m = lif_step(m_grid.ravel(), i_grid.ravel(), lif)
+    got_s, got_m = [], []
+
+    async def bench(ctx):
+        for mv, iv in zip(m_grid.ravel(), i_grid.ravel()):
+            ctx.set(dut.m, int(mv))
+            ctx.set(dut.current, int(iv))
+            got_s.append(ctx.get(dut.spike))
+            got_m.append(ctx.get(dut.m_next))
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+    np.testing.assert_array_equal(np.array(got_s), want_s)
+    np.testing.assert_array_equal(np.array(got_m), want_m)
+
+
 CASES = [
     _params("ternary", 3, 8, 2, "subtract"),
     _params("ternary", 1, 6, None, "zero"),
@@ -41,22 +61,7 @@ def test_lif_update_matches_contract(lif):
     currents = np.unique(np.concatenate([[-reach, reach, 0, lif.threshold, -lif.threshold], rng.integers(-reach, reach + 1, 40)]))
     cbits = current_bits(np.array([[reach]]), np.array([0])) + 1
     dut = LIFUpdate(lif, cbits)
-    m_grid, i_grid = np.meshgrid(codes, currents, indexing="ij")
-    want_s, want_m = lif_step(m_grid.ravel(), i_grid.ravel(), lif)
-    got_s, got_m = [], []
-
-    async def bench(ctx):
-        for mv, iv in zip(m_grid.ravel(), i_grid.ravel()):
-            ctx.set(dut.m, int(mv))
-            ctx.set(dut.current, int(iv))
-            got_s.append(ctx.get(dut.spike))
-            got_m.append(ctx.get(dut.m_next))
-
-    sim = Simulator(dut)
-    sim.add_testbench(bench)
-    sim.run()
-    np.testing.assert_array_equal(np.array(got_s), want_s)
-    np.testing.assert_array_equal(np.array(got_m), want_m)
+    _check_grid(dut, lif, codes, currents)
 
 
 @pytest.mark.parametrize("divisor", [2, 3, 6, 10, 14, 22, 254, 1000, 2**15, 65537])
@@ -66,3 +71,29 @@ def test_reciprocal_is_exact(divisor):
     x = np.arange(0, x_max + 1, dtype=object)[:: max(1, x_max // 200_000)]
     x = np.concatenate([x, np.arange(x_max - 5000, x_max + 1, dtype=object)])
     assert all((xi * mult) >> shift == xi // divisor for xi in x)
+
+
+NARROW = [
+    _params("ternary", 10, 16, 2, "subtract"),  # the default model's layer 0
+    _params("ternary", 3, 16, None, "zero"),
+    _params("int4", 9, 16, 1, "subtract"),
+    _params("int8", 21, 16, 3, "zero"),
+    _params("full", 17, 12, 2, "subtract"),  # full: m spans A bits, so never narrowed
+]
+
+
+@pytest.mark.parametrize("lif", NARROW, ids=lambda p: f"{p.membrane}-th{p.threshold}-A{p.acc_bits}-{p.reset}")
+def test_narrowed_datapath_is_exact_over_every_code_and_current(lif):
+    """Where v + I cannot leave the A-bit range, u is narrowed (no sat_A logic): every stored
+    code against every current of the port's width, the extremes included, equals lif_step."""
+    cbits = 7
+    dut = LIFUpdate(lif, cbits)
+    narrowed = dut.unsaturated_bits()
+    assert (narrowed is None) == (lif.membrane == "full")
+    if narrowed is not None:
+        lo, hi = membrane_code_range(lif.membrane, lif.acc_bits)
+        assert narrowed < lif.acc_bits and 2 ** (narrowed - 1) > hi * lif.delta + 2 ** (cbits - 1) - 1
+    lo, hi = membrane_code_range(lif.membrane, lif.acc_bits)
+    codes = np.arange(lo, hi + 1) if hi - lo < 300 else np.array([lo, lo + 1, -1, 0, 1, hi - 1, hi])
+    currents = np.arange(-(2 ** (cbits - 1)), 2 ** (cbits - 1))
+    _check_grid(dut, lif, codes, currents)
