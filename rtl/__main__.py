@@ -1,4 +1,4 @@
-"""`python -m rtl <model_dir | model.qonnx | network.json> --lanes P [--out DIR]` (DESIGN §2)."""
+"""`python -m rtl <model_dir | model.qonnx | network.json> --lanes P [--units Q] [--out DIR]` (DESIGN §2)."""
 
 from __future__ import annotations
 
@@ -41,19 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rtl", description=__doc__)
     parser.add_argument("model", type=Path, help="run folder with model.qonnx, a .qonnx file, or a network .json")
     parser.add_argument("--lanes", "-P", type=int, default=16, help="lanes P per layer (default 16)")
+    parser.add_argument("--units", "-Q", type=int, default=None,
+                        help="LIF units per layer for the sweep (default: one per lane; fewer: smaller, sweep ⌈P/Q⌉× longer)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default build/<name>/rtl)")
     parser.add_argument("--steps", type=int, default=None, help="time steps T (default: from the model)")
     args = parser.parse_args(argv)
     try:
         network, steps = load_network(args.model, args.steps)
         out = args.out or _default_out(args.model)
-        manifest = generate(network, steps, args.lanes, out, source=str(args.model))
+        manifest = generate(network, steps, args.lanes, out, source=str(args.model), units=args.units)
     except (ValueError, FileNotFoundError) as exc:  # GenerateError, export's errors, bad paths
         print(f"error: {exc}", file=sys.stderr)
         return 2
     bits = manifest["memory_bits"]
     print(
-        f"wrote {out}: {len(manifest['layers'])} layers, P={manifest['lanes']}, T={steps}, "
+        f"wrote {out}: {len(manifest['layers'])} layers, P={manifest['lanes']}, Q={manifest['units'] or 'P'}, T={steps}, "
         f"weights {bits['weights']} bits, membranes {bits['membranes']} bits, "
         f"{manifest['generation_s']:.2f} s"
     )

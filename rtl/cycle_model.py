@@ -6,14 +6,15 @@ input is offered back to back (a word always valid once the previous was taken) 
 `o_stream` is always ready; a lower bound under any stalls (stalls only delay
 handshakes, they never skip work).
 
-Per layer l: R_l = ⌈N_l / P_l⌉ rows; per step t: s_l(t) input spikes (s_0 = the sample's
+Per layer l: R_l = ⌈N_l / P_l⌉ rows, C_l sweep cycles per row (1 when every lane has its
+LIF unit; ⌈P_l / Q_l⌉ + 1 with Q_l < P_l units, rtl/layer.py); per step t: s_l(t) input spikes (s_0 = the sample's
 input spikes, s_l = k_{l−1} for l ≥ 1) and k_l(t) output spikes. Events of step t:
 
     a_l(t)  first word accepted by layer l
             a_0(0) = 0,  a_0(t) = E_0(t−1) + 1
             a_l(t) = max(f_{l−1}(t), E_l(t−1) + 1)            (l ≥ 1; E_l(−1) = −∞)
     e_l(t)  = a_l(t) + s_l(t)·R_l                             eos accepted (ACC: R_l a spike)
-    f_l(t)  = e_l(t) + R_l + k_l(t) + SWEEP_OVERHEAD          first output word valid
+    f_l(t)  = e_l(t) + R_l·C_l + k_l(t) + SWEEP_OVERHEAD      first output word valid
     E_l(t)  = a_{l+1}(t) + k_l(t)·R_{l+1}                      eos leaves layer l
     E_L−1(t) = f_L−1(t) + k_L−1(t)                            (o_stream always ready)
 
@@ -40,23 +41,35 @@ CLEAR_OVERHEAD = 2
 
 @dataclass(frozen=True)
 class CycleParams:
-    """What the cycle model needs: rows per layer (R_l = ⌈N_l / P_l⌉) and the step count."""
+    """What the cycle model needs: rows per layer (R_l = ⌈N_l / P_l⌉), the step count, and
+    sweep cycles per row (C_l: 1 when each lane has its LIF unit, ⌈P_l / Q_l⌉ + 1 with Q_l < P_l)."""
 
     rows: tuple[int, ...]
     steps: int
+    row_cycles: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.row_cycles:
+            object.__setattr__(self, "row_cycles", (1,) * len(self.rows))
+        if len(self.row_cycles) != len(self.rows):
+            raise ValueError(f"row_cycles {self.row_cycles} and rows {self.rows} must have one entry per layer")
 
     @classmethod
-    def from_network(cls, network, lanes: int, steps: int) -> "CycleParams":
-        return cls(tuple(-(-layer.n_out // min(lanes, layer.n_out)) for layer in network.layers), steps)
+    def from_network(cls, network, lanes: int, steps: int, units: int | None = None) -> "CycleParams":
+        lanes_l = [min(lanes, layer.n_out) for layer in network.layers]
+        rows = tuple(-(-layer.n_out // p) for layer, p in zip(network.layers, lanes_l))
+        slices = [1 if units is None else -(-p // min(units, p)) for p in lanes_l]
+        return cls(rows, steps, tuple(1 if s == 1 else s + 1 for s in slices))
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> "CycleParams":
         cm = manifest["cycle_model"]
-        return cls(tuple(cm["rows"]), int(cm["steps"]))
+        return cls(tuple(cm["rows"]), int(cm["steps"]), tuple(cm.get("row_cycles", ())))
 
     def to_dict(self) -> dict:
         return {
             "rows": list(self.rows),
+            "row_cycles": list(self.row_cycles),
             "steps": self.steps,
             "sweep_overhead": SWEEP_OVERHEAD,
             "rearm": REARM,
@@ -72,7 +85,7 @@ def schedule(params: CycleParams, counts: np.ndarray) -> dict[str, np.ndarray]:
     """Event times of one sample: counts int [T, L+1] (column 0 input spikes, column l+1
     layer l's spikes). Returns arrays [T, L] for a, e, f, E (see the module docstring)."""
     counts = np.asarray(counts, dtype=np.int64)
-    rows = params.rows
+    rows, row_cycles = params.rows, params.row_cycles
     n_layers = len(rows)
     if counts.ndim != 2 or counts.shape[1] != n_layers + 1:
         raise ValueError(f"spike counts must be [T, {n_layers + 1}] (input, then each layer), got {counts.shape}")
@@ -86,7 +99,7 @@ def schedule(params: CycleParams, counts: np.ndarray) -> dict[str, np.ndarray]:
                 a[t, l] = f[t, l - 1] if t == 0 else max(f[t, l - 1], E[t - 1, l] + REARM)
                 E[t, l - 1] = a[t, l] + counts[t, l] * rows[l]
             e[t, l] = a[t, l] + counts[t, l] * rows[l]
-            f[t, l] = e[t, l] + rows[l] + counts[t, l + 1] + SWEEP_OVERHEAD
+            f[t, l] = e[t, l] + rows[l] * row_cycles[l] + counts[t, l + 1] + SWEEP_OVERHEAD
         E[t, -1] = f[t, -1] + counts[t, -1]
     return {"a": a, "e": e, "f": f, "E": E}
 
@@ -112,11 +125,12 @@ def predict_cycles(
     lanes: int | None = None,
     steps: int | None = None,
     inputs: np.ndarray | None = None,
+    units: int | None = None,
 ) -> np.ndarray:
     """Cycles per sample, one per sample.
 
     model: a manifest (dict from `generate`), a `CycleParams`, or a `GoldenNetwork`
-    with `lanes` (and `steps`, else taken from the counts).
+    with `lanes` (and `steps`, else taken from the counts; `units` Q, default one per lane).
     counts_or_result: spike counts [B, T, L+1] or [T, L+1] (column 0 the input spikes
     per step, column l+1 layer l's spikes per step), or a `GoldenResult` with `inputs`
     [B, T, N_in] (the result alone does not hold the input spikes).
@@ -136,15 +150,15 @@ def predict_cycles(
     else:
         if lanes is None:
             raise ValueError("a GoldenNetwork needs lanes= to predict cycles")
-        params = CycleParams.from_network(model, lanes, steps or counts.shape[1])
+        params = CycleParams.from_network(model, lanes, steps or counts.shape[1], units)
     if counts.shape[1] != params.steps:
         raise ValueError(f"counts cover {counts.shape[1]} steps, the design runs {params.steps}")
     return np.array([sample_cycles(params, c) for c in counts], dtype=np.int64)
 
 
-def step_cycles_closed_form(rows: Sequence[int], counts_step: Sequence[int]) -> int:
+def step_cycles_closed_form(rows: Sequence[int], counts_step: Sequence[int], row_cycles: Sequence[int] = (1,)) -> int:
     """Cycles layer 0 spends on one step when no later layer holds it up (a_0(t+1) − a_0(t)):
-    (s_0 + 1)·R_0 + k_0·(1 + R_1) + SWEEP_OVERHEAD + REARM, with R_1 = 1 for a one-layer net."""
+    (s_0 + C_0)·R_0 + k_0·(1 + R_1) + SWEEP_OVERHEAD + REARM, with R_1 = 1 for a one-layer net."""
     r1 = rows[1] if len(rows) > 1 else 1
     s0, k0 = counts_step[0], counts_step[1]
-    return (s0 + 1) * rows[0] + k0 * (1 + r1) + SWEEP_OVERHEAD + REARM
+    return (s0 + row_cycles[0]) * rows[0] + k0 * (1 + r1) + SWEEP_OVERHEAD + REARM

@@ -81,6 +81,9 @@ def _layer_entry(index: int, core: LayerCore, files: dict[str, str]) -> dict:
         "n": layer.n_out,
         "lanes": core.lanes,
         "rows": core.rows,
+        "units": core.units,
+        "slices": core.slices,
+        "row_cycles": core.row_cycles,
         "weight_quant": layer.weight_quant,
         "weight_bits": core.weight_bits,
         "membrane": lif.membrane,
@@ -109,8 +112,9 @@ def _memory_totals(layers: list[dict]) -> dict:
     return totals
 
 
-def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: str = "") -> dict:
-    """Write the RTL of `network` (T = `steps`, P = `lanes`) into `out_dir`; return the manifest.
+def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: str = "", units: int | None = None) -> dict:
+    """Write the RTL of `network` (T = `steps`, P = `lanes`, Q = `units` LIF units per layer,
+    default one per lane) into `out_dir`; return the manifest.
 
     `source` (the model file it came from) is recorded in the manifest as given."""
     if not isinstance(lanes, int) or lanes < 1:
@@ -119,7 +123,9 @@ def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: st
         raise GenerateError(f"steps={steps!r} must be a positive integer")
     out_dir = Path(out_dir)
     start = time.perf_counter()
-    top = SNNTop(network, steps, lanes)
+    if units is not None and (not isinstance(units, int) or units < 1):
+        raise GenerateError(f"units={units!r} must be a positive integer (or None: one LIF unit per lane)")
+    top = SNNTop(network, steps, lanes, units)
     files: dict[str, str] = {}
     contents: dict[str, str] = {}
     for i, core in enumerate(top.layers):
@@ -134,13 +140,14 @@ def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: st
     contents[f"{TOP_NAME}.v"] = text
 
     layers = [_layer_entry(i, core, files) for i, core in enumerate(top.layers)]
-    cycle = CycleParams.from_network(network, lanes, steps)
+    cycle = CycleParams.from_network(network, lanes, steps, units)
     manifest = {
         "format": MANIFEST_FORMAT,
         "source": source,
         "top": TOP_NAME,
         "verilog": [f"{TOP_NAME}.v"],
         "lanes": lanes,
+        "units": units,
         "steps": steps,
         "n_in": network.n_in,
         "n_classes": network.layers[-1].n_out,

@@ -6,9 +6,12 @@ ACC    per input address a: R cycles, one per row, each reading the P weights of
        row (a, r) and adding them into the P currents of row r (read-modify-write of
        the current memory, which starts every step at the bias).
 SWEEP  on the eos word: each row is read (membrane codes and currents), updated by
-       P `LIFUpdate` lanes, written back (currents back to the bias) in one cycle; then
-       the row's fired addresses go, one a cycle, into the spike buffer, lowest first.
-       A row costs 1 + (its spikes) cycles, so the sweep costs R + k, whatever the rows.
+       Q `LIFUpdate` units (Q = P by default) in S = ⌈P/Q⌉ slices of Q lanes, one slice
+       a cycle, written back (currents back to the bias) with the last slice; then the
+       row's fired addresses go, one a cycle, into the spike buffer, lowest first. A row
+       costs S + (its spikes) cycles, so the sweep costs R·S + k, whatever the rows.
+       Q < P trades S − 1 cycles a row for P − Q fewer LIF datapaths: the sweep is short
+       next to ACC (R cycles per input spike), so few units lose little time.
 EMIT   the k buffered addresses, then the eos word, leave on `o_stream` one a cycle
        whenever the consumer is ready.
 
@@ -21,7 +24,7 @@ the bias into every current row and 0 into every membrane row, `clearing` high.
 
 from __future__ import annotations
 
-from amaranth import Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -48,11 +51,16 @@ class LayerCore(wiring.Component):
     increasing order, then an eos word. `clearing` is high while memories are cleared.
     """
 
-    def __init__(self, layer: QuantLayer, lanes: int):
+    def __init__(self, layer: QuantLayer, lanes: int, units: int | None = None):
         if not isinstance(lanes, int) or lanes < 1:
             raise LayerConfigError(f"lanes={lanes!r} must be a positive integer")
+        if units is not None and (not isinstance(units, int) or units < 1):
+            raise LayerConfigError(f"units={units!r} must be a positive integer (or None: one per lane)")
         self._layer = layer
         self._lanes = lanes
+        self._units = lanes if units is None else min(units, lanes)
+        self._slices = _rows(lanes, self._units)
+        self._row_cycles = 1 if self._slices == 1 else self._slices + 1
         self._rows = _rows(layer.n_out, lanes)
         self._wbits = weight_code_bits(layer.weight_quant)
         self._cbits = current_bits(layer.weights, layer.bias)
@@ -90,6 +98,21 @@ class LayerCore(wiring.Component):
     @property
     def rows(self) -> int:
         return self._rows
+
+    @property
+    def units(self) -> int:
+        """Q: LIF datapaths of the sweep (≤ P)."""
+        return self._units
+
+    @property
+    def slices(self) -> int:
+        """S = ⌈P/Q⌉: slices of Q lanes a row is updated in."""
+        return self._slices
+
+    @property
+    def row_cycles(self) -> int:
+        """C: sweep cycles per row before its spikes are serialized (1, or S + 1 with Q < P)."""
+        return self._row_cycles
 
     @property
     def current_bits(self) -> int:
@@ -139,7 +162,7 @@ class LayerCore(wiring.Component):
         m = Module()
         for name, mem in self.memories().items():
             m.submodules[name] = mem
-        neurons = [LIFUpdate(self._layer.lif, self._cbits) for _ in range(self._lanes)]
+        neurons = [LIFUpdate(self._layer.lif, self._cbits) for _ in range(self._units)]
         for j, neuron in enumerate(neurons):
             m.submodules[f"neuron{j}"] = neuron
 
@@ -182,26 +205,26 @@ class LayerCore(wiring.Component):
     def _sweep(self, m: Module, p: "_Ports", neurons: list[LIFUpdate]) -> None:
         """Update row by row; serialize each row's spikes into the spike buffer."""
         rows, lanes, n = self._rows, self._lanes, self._layer.n_out
-        process = p.s1_valid & (p.fired == 0)
+        ready = p.s1_valid & (p.fired == 0)  # a row on the read ports, the last one's spikes out
+        process = ready & ((p.slice == self._row_cycles - 1) | self.clearing)  # its last cycle: write back
         issue = (p.issue_row != rows) & (~p.s1_valid | process)
+        if self._row_cycles > 1:
+            with m.If(ready):
+                m.d.sync += p.slice.eq(Mux(process, 0, p.slice + 1))
         for port in (p.cur_rd, p.mem_rd) + ((p.bias_rd,) if p.bias_rd is not None else ()):
             m.d.comb += [port.addr.eq(p.issue_row), port.en.eq(issue)]
         with m.If(issue):
             m.d.sync += [p.issue_row.eq(p.issue_row + 1), p.s1_row.eq(p.issue_row)]
         m.d.sync += p.s1_valid.eq(issue | (p.s1_valid & ~process))
 
-        # the row whose memory words are on the read ports: LIF, write back, latch spikes
+        # the row whose memory words are on the read ports: LIF slice by slice, then write
+        # back and latch the spikes with the last slice
         lane_ok = Const((1 << lanes) - 1, lanes)
         if n % lanes:
             lane_ok = Mux(p.s1_row == rows - 1, (1 << (n % lanes)) - 1, lane_ok)
-        spikes = Signal(lanes)
-        for j, neuron in enumerate(neurons):
-            m.d.comb += [
-                neuron.m.eq(p.mem_rd.data[j]),
-                neuron.current.eq(p.cur_rd.data[j]),
-                spikes[j].eq(neuron.spike),
-                p.mem_wr.data[j].eq(Mux(self.clearing, 0, neuron.m_next)),
-            ]
+        m_next, spikes = self._lif_slices(m, p, neurons, process)
+        for j in range(lanes):
+            m.d.comb += p.mem_wr.data[j].eq(Mux(self.clearing, 0, m_next[j]))
         m.d.comb += [p.mem_wr.addr.eq(p.s1_row), p.mem_wr.en.eq(process), p.sweep_write.eq(process)]
         with m.If(process):
             m.d.sync += [p.fired.eq(Mux(self.clearing, 0, spikes & lane_ok)), p.fired_base.eq(times_const(p.s1_row, lanes))]
@@ -221,6 +244,42 @@ class LayerCore(wiring.Component):
                 m.next = "ACC"
             with m.Else():
                 m.next = "EMIT"
+
+    def _lif_slices(self, m: Module, p: "_Ports", neurons: list[LIFUpdate], process) -> tuple[list, Value]:
+        """The Q units on slice `p.slice` of the row (lane j = slice·Q + unit); earlier slices'
+        results held in registers. Returns every lane's new code and the row's spike bits,
+        valid in the cycle `process` (the last slice) is high."""
+        lanes, q = self._lanes, self._units
+        if self._slices == 1:  # one unit per lane, straight from the read ports
+            for j, neuron in enumerate(neurons):
+                m.d.comb += [neuron.m.eq(p.mem_rd.data[j]), neuron.current.eq(p.cur_rd.data[j])]
+            return [neuron.m_next for neuron in neurons], Cat(neuron.spike for neuron in neurons)
+        # cycle c < S: slice c's inputs into registers; cycle c ≥ 1: the units on slice c − 1
+        ready = p.s1_valid & (p.fired == 0)
+        s_last = self._slices - 1
+        for u, neuron in enumerate(neurons):
+            lanes_u = [s * q + u for s in range(self._slices)]
+            in_m, in_cur = Signal.like(neuron.m, name=f"in_m{u}"), Signal.like(neuron.current, name=f"in_cur{u}")
+            with m.If(ready & (p.slice <= s_last)):
+                m.d.sync += [
+                    in_m.eq(Array(p.mem_rd.data[j] if j < lanes else 0 for j in lanes_u)[p.slice]),
+                    in_cur.eq(Array(p.cur_rd.data[j] if j < lanes else 0 for j in lanes_u)[p.slice]),
+                ]
+            m.d.comb += [neuron.m.eq(in_m), neuron.current.eq(in_cur)]
+        held_m = [Signal.like(neurons[0].m_next, name=f"held_m{j}") for j in range(lanes)]
+        held_s = Signal(lanes)
+        m_next, spikes = [], []
+        for j in range(lanes):
+            s, u = divmod(j, q)
+            if s == s_last:  # the last slice is used as it is computed, in the write-back cycle
+                m_next.append(neurons[u].m_next)
+                spikes.append(neurons[u].spike)
+                continue
+            with m.If(ready & (p.slice == s + 1)):
+                m.d.sync += [held_m[j].eq(neurons[u].m_next), held_s[j].eq(neurons[u].spike)]
+            m_next.append(held_m[j])
+            spikes.append(held_s[j])
+        return m_next, Cat(spikes)
 
     def _emit(self, m: Module, p: "_Ports") -> None:
         """The buffered addresses, then eos, one word a cycle as the consumer allows."""
@@ -283,6 +342,7 @@ class _Ports:
         self.s1_valid = Signal()
         self.s1_row = Signal(range(max(rows, 2)))
         self.sweep_write = Signal()
+        self.slice = Signal(range(max(core.row_cycles, 2)))
         self.fired = Signal(core.lanes)
         self.fired_base = Signal(range(max(rows * core.lanes, 2)))
         self.wr_ptr = Signal(range(n + 1))

@@ -100,9 +100,10 @@ def run_layer(
     spikes: np.ndarray,
     in_stalls: Optional[Stalls] = None,
     out_stalls: Optional[Stalls] = None,
+    units: Optional[int] = None,
 ) -> LayerRun:
-    """Simulate one `LayerCore` on input spikes [T, N_in]; collect its spikes and membranes."""
-    core = LayerCore(layer, lanes)
+    """Simulate one `LayerCore` (P = lanes, Q = units) on input spikes [T, N_in]; collect its spikes and membranes."""
+    core = LayerCore(layer, lanes, units)
     m, cycle = _with_counter(core)
     steps = aer_steps(spikes)
     n_steps, n = len(steps), layer.n_out
@@ -156,6 +157,7 @@ def run_top(
     in_stalls: Optional[Stalls] = None,
     out_stalls: Optional[Stalls] = None,
     prelude: Optional[np.ndarray] = None,
+    units: Optional[int] = None,
 ) -> TopRun:
     """Simulate `SNNTop` on one sample [T, N_in]; every layer's spikes per step via the taps.
 
@@ -164,7 +166,7 @@ def run_top(
     """
     from rtl.top import SNNTop
 
-    top = SNNTop(network, steps, lanes)
+    top = SNNTop(network, steps, lanes, units)
     m, cycle = _with_counter(top)
     n_layers = len(network.layers)
     taps = [getattr(top, f"tap{i}") for i in range(n_layers)]

@@ -21,14 +21,15 @@ from train.golden import GoldenNetwork
 
 
 class SNNTop(wiring.Component):
-    """A `GoldenNetwork` in hardware: T time steps per sample, P lanes per layer (at most N_l)."""
+    """A `GoldenNetwork` in hardware: T time steps per sample, P lanes per layer (at most N_l),
+    Q LIF units per layer for the sweep (default: one per lane)."""
 
-    def __init__(self, network: GoldenNetwork, steps: int, lanes: int):
+    def __init__(self, network: GoldenNetwork, steps: int, lanes: int, units: int | None = None):
         if not isinstance(steps, int) or steps < 1:
             raise LayerConfigError(f"steps={steps!r} must be a positive integer")
         self._network = network
         self._steps = steps
-        self.layers = [LayerCore(layer, min(lanes, layer.n_out)) for layer in network.layers]
+        self.layers = [LayerCore(layer, min(lanes, layer.n_out), units) for layer in network.layers]
         n_out = network.layers[-1].n_out
         members = {
             "i_stream": In(aer_signature(network.n_in)),

@@ -1,6 +1,6 @@
 """Many samples through the RTL in one Verilator process: `make sim-batch MODEL=runs/<name> N=1000`.
 
-    python -m sim.batch runs/<name> [--n 1000] [--lanes 16] [--stall-in R] [--stall-out R]
+    python -m sim.batch runs/<name> [--n 1000] [--lanes 16] [--units Q] [--stall-in R] [--stall-out R]
 
 Samples: the model's dataset test samples (all 360 for saccade-digits), topped up to N
 with real N-MNIST recordings from ../shared/data/nmnist-train1k, binned with the model's
@@ -122,6 +122,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("model", type=Path, help="run folder runs/<name>/ (model.qonnx, or model.pt to export) or a .qonnx file")
     ap.add_argument("--n", type=int, default=1000, help="samples (dataset test samples, then N-MNIST recordings)")
     ap.add_argument("--lanes", type=int, default=16, help="P, lanes per layer")
+    ap.add_argument("--units", type=int, default=None, help="Q, LIF units per layer (default: one per lane)")
     ap.add_argument("--stall-in", type=float, default=0.0, help="probability of a random valid gap before each input word")
     ap.add_argument("--stall-out", type=float, default=0.0, help="probability o_stream.ready is low in a cycle")
     ap.add_argument("--max-gap", type=int, default=3, help="longest input gap in cycles (a word takes R_0 = ⌈N_0/P⌉ cycles anyway)")
@@ -139,7 +140,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if note:
         print(f"note: {note}", file=sys.stderr)
     t0 = time.perf_counter()
-    design = prepare_design(net, meta.steps, args.lanes)
+    design = prepare_design(net, meta.steps, args.lanes, units=args.units)
     expect = Expectations.from_golden(net, samples.x, CycleParams.from_manifest(design.manifest), samples.tags, samples.truth)
     prep_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -154,6 +155,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     extra = {
         "model": str(qonnx),
         "lanes": args.lanes,
+        "units": args.units,
         "steps": meta.steps,
         "sources": _count_sources(samples.tags),
         "stall_in": args.stall_in,

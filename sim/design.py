@@ -140,18 +140,19 @@ class Design:
         return BUILD_ROOT / "obj" / f"{kind}-{self.build_key(kind, waves)}{'-waves' if waves else ''}"
 
 
-def prepare_design(network: GoldenNetwork, steps: int, lanes: int, root: Path = BUILD_ROOT) -> Design:
-    """Generate (or reuse) the RTL of `network` at T = `steps`, P = `lanes`."""
+def prepare_design(network: GoldenNetwork, steps: int, lanes: int, root: Path = BUILD_ROOT,
+                   units: int | None = None) -> Design:
+    """Generate (or reuse) the RTL of `network` at T = `steps`, P = `lanes`, Q = `units` (None: one per lane)."""
     from rtl.generate import generate  # amaranth loads only when a design is made
 
-    blob = json.dumps({"net": network.to_dict(), "steps": steps, "lanes": lanes}, sort_keys=True)
+    blob = json.dumps({"net": network.to_dict(), "steps": steps, "lanes": lanes, "units": units}, sort_keys=True)
     key = _sha(str(CACHE_VERSION), blob, _rtl_sources_hash())
     out = root / "rtl" / key
     with _locked(out):
         manifest_path = out / "manifest.json"
         if not manifest_path.exists():
             t0 = time.perf_counter()
-            generate(network, steps, lanes, out)
+            generate(network, steps, lanes, out, units=units)
             log.info("generated %s in %.1f s", out, time.perf_counter() - t0)
         manifest = json.loads(manifest_path.read_text())
     return Design(key, out, manifest)

@@ -25,6 +25,7 @@ MEMBRANES = ("ternary", "int4", "int8", "int16", "full")
 LEAK_RESET = ((None, "subtract", False), (1, "zero", True), (None, "zero", True), (3, "subtract", False), (2, "zero", False))
 SIZES = (16, 11, 9, 13, 7, 6)  # N_in, then five layers (a wider layer after a narrower one)
 LANES = (1, 3, 4, 2, 5)  # P per network: partial last rows, one lane, several
+UNITS = (None, 2, None, 1, 3)  # Q LIF units per layer (None: one per lane): S = 2 slices, a partial one
 STEPS = 8
 TARGET_RATE = 0.25
 BASE_ACC = {"ternary": 8, "int4": 10, "int8": 14, "int16": 18, "full": 8}
@@ -39,6 +40,7 @@ class SweepCase:
     steps: int
     lanes: int
     inputs: np.ndarray  # uint8 [B, T, N_in]
+    units: Optional[int] = None
 
     def combos(self) -> list[str]:
         return [
@@ -110,7 +112,7 @@ def sweep_case(j: int, samples: int = 10, seed: int = 0) -> SweepCase:
         layers.append(layer)
         h = GoldenNetwork([layer]).run(h).spikes[0]
     net = GoldenNetwork(layers)
-    return SweepCase(f"sweep{j}", net, STEPS, LANES[j], x)
+    return SweepCase(f"sweep{j}", net, STEPS, LANES[j], x, UNITS[j])
 
 
 def coverage(cases: list[SweepCase]) -> dict[str, set]:

@@ -126,9 +126,10 @@ def test_sweep_covers_every_quantizer_leak_and_reset():
 @pytest.mark.parametrize("j", range(5))
 def test_sweep(j):
     """One 5-layer network of the sweep (sim/networks.py): 10 samples back to back (cycles and
-    every eos word's edge exact), 3 with stalls, a clear in the middle of a sample."""
+    every eos word's edge exact), 3 with stalls, a clear in the middle of a sample. Three of
+    the five share Q < P LIF units over each layer's lanes (sim/networks.py UNITS)."""
     case = sweep_case(j)
-    design = prepare_design(case.network, case.steps, case.lanes)
+    design = prepare_design(case.network, case.steps, case.lanes, units=case.units)
     expect = _expect(case.network, design, case.inputs, [f"{case.name} #{i}" for i in range(len(case.inputs))])
     phases = [
         Phase("back-to-back", list(range(len(expect))), timing=True),

@@ -19,6 +19,7 @@ from synth.targets import TARGETS
 from synth.vivado import write_vivado
 
 DEFAULT_LANES = 32  # the LUT × latency optimum of `make bench` on the default network (docs/synth.md)
+DEFAULT_UNITS = 1  # LIF units per layer (0: one per lane); the LUT × latency optimum of `make bench` (docs/synth.md)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", type=Path, help="run folder (model.qonnx or model.pt), .qonnx file, or network .json")
     parser.add_argument("--target", "-t", choices=sorted(TARGETS), default="ecp5")
     parser.add_argument("--lanes", "-P", type=int, default=DEFAULT_LANES, help=f"lanes P (default {DEFAULT_LANES})")
+    parser.add_argument("--units", "-Q", type=int, default=DEFAULT_UNITS,
+                        help=f"LIF units per layer (default {DEFAULT_UNITS}; 0: one per lane)")
     parser.add_argument("--freq", type=float, default=None,
                         help="clock asked of nextpnr / written into the Vivado script, MHz "
                              f"(default {', '.join(f'{k} {v:g}' for k, v in DEFAULT_FREQ_MHZ.items())})")
@@ -44,10 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or Path("build") / info.name / "synth" / args.target
         report = synthesize(info.network, info.steps, args.lanes, args.target, out, device=args.device,
                             package=args.package, speed=args.speed, freq_mhz=args.freq, pnr=not args.no_pnr,
-                            memory_policy=args.memory_policy, model=info.describe())
+                            memory_policy=args.memory_policy, model=info.describe(), units=args.units or None)
         if args.target == "xc7":
             vivado = out / "vivado" if args.out else Path("build") / info.name / "vivado"
-            tcl = write_vivado(info.network, info.steps, args.lanes, vivado,
+            tcl = write_vivado(info.network, info.steps, args.lanes, vivado, units=args.units or None,
                                part=args.device or TARGETS["xc7"].default_device,
                                freq_mhz=args.freq or DEFAULT_FREQ_MHZ["xc7"], source=str(args.model))
             print(f"wrote {tcl} (Vivado non-project flow; not run here)")

