@@ -59,7 +59,8 @@ hls-synth: setup
 	$(PY) -m hls $(MODEL) --synth
 
 # synth/ (docs/synth.md): FREQ in MHz (nextpnr target / Vivado clock), DEVICE e.g. LFE5U-45F, up5k,
-# xc7a100tcsg324-1. Without P on the command line synth/ uses its own default (P = 32, the LUT × latency optimum).
+# xc7a100tcsg324-1. Without P or Q on the command line synth/ uses its own defaults (P = 32, Q = 1: the LUT × latency
+# optimum of make bench; Q=0 gives one LIF unit per lane).
 SYNTH_ARGS = $(if $(filter file,$(origin P)),,--lanes $(P)) $(if $(Q),--units $(Q)) $(if $(FREQ),--freq $(FREQ)) $(if $(DEVICE),--device $(DEVICE))
 
 synth: setup

@@ -158,7 +158,7 @@ def plot_pareto(points: list[dict], path: Path, title: str) -> None:
         pts = [p for p in usable if series(p) == key]
         ax.scatter([p["lut"] for p in pts], [p["latency_us"]["mean"] for p in pts], marker=markers.get(variant, "x"),
                    facecolors="none" if per_lane else None, edgecolors="k" if per_lane else None,
-                   label=f"{variant} weights, " + ("one LIF unit per lane" if per_lane else f"Q = {pts[0]['units']} LIF unit(s)"),
+                   label=f"{variant} weights, " + ("one LIF unit per lane" if per_lane else f"Q = {pts[0]['units']} LIF unit(s) per layer"),
                    zorder=3)
         if key != series(usable[0]):
             continue  # the other series sit beside the model's point of the same P: one label each
@@ -182,7 +182,7 @@ def plot_pareto(points: list[dict], path: Path, title: str) -> None:
     ax.set_xlim(100, 1e5)
     ax.set_xlabel("LUT (Yosys count)")
     ax.set_ylabel("latency per sample, mean (µs)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=8, wrap=True)
     ax.grid(True, which="both", lw=0.3)
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
@@ -232,7 +232,7 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
     def point(v: str, p: int, q: Optional[int]) -> dict:
         out = root / "bench" / v / (f"p{p}" if q is None else f"p{p}-q{q}") / target
         log(f"[bench] {v} weights, P={p}, Q={q or p}: synthesizing for {target} → {out}")
-        point = {"weights": v, "lanes": p, "units": min(q or p, p), "per_lane": q is None or q >= p,
+        point = {"weights": v, "lanes": p, "units": min(q or p, p), "per_lane": q is None,
                  "report": str(out / "report.json")}
         try:
             rep = synthesize(nets[v], info.steps, p, target, out, device=device, freq_mhz=freq_mhz, pnr=pnr,
@@ -296,7 +296,7 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
     }
     write_json_atomic(root / "bench.json", result)
     title = (f"{info.name}: {'→'.join(map(str, info.sizes))}, T={info.steps}, {test.dataset} test set "
-             f"({len(test.x)} samples), {target} {points[0].get('device', '') if points else ''}")
+             f"({len(test.x)} samples)\n{target} {points[0].get('device', '') if points else ''}, Fmax from nextpnr")
     plot_pareto(points, root / "pareto.png", title)
     write_text_atomic(root / "bench.md", bench_markdown(result))
     return result

@@ -81,6 +81,8 @@ def test_generate_rejects_bad_arguments(tmp_path):
         generate(_net(), 5, 0, tmp_path / "x")
     with pytest.raises(GenerateError, match="steps"):
         generate(_net(), 0, 2, tmp_path / "x")
+    with pytest.raises(GenerateError, match="units"):
+        generate(_net(), 5, 2, tmp_path / "x", units=0)
     assert not (tmp_path / "x").exists()
 
 
@@ -96,6 +98,11 @@ def test_cli_on_a_json_network(tmp_path, capsys):
     assert main([str(tmp_path / "nosteps.json"), "--out", str(tmp_path / "o2")]) == 2
     assert "steps" in capsys.readouterr().err
     assert main([str(tmp_path / "nosteps.json"), "--steps", "3", "--out", str(tmp_path / "o2")]) == 0
+    # Q = 2 LIF units over 4 lanes: 2 slices, 3 sweep cycles a row, in the manifest's cycle model
+    assert main([str(tmp_path / "net.json"), "--lanes", "4", "--units", "2", "--out", str(tmp_path / "q2")]) == 0
+    manifest = json.loads((tmp_path / "q2" / "manifest.json").read_text())
+    assert manifest["units"] == 2 and [l["slices"] for l in manifest["layers"]] == [2, 2]
+    assert manifest["cycle_model"]["row_cycles"] == [3, 3]
     assert main([str(tmp_path / "missing.qonnx"), "--out", str(tmp_path / "o3")]) == 2
     assert "not found" in capsys.readouterr().err
     (tmp_path / "run").mkdir()  # a run folder that was never exported
@@ -103,9 +110,9 @@ def test_cli_on_a_json_network(tmp_path, capsys):
     assert "model.qonnx not found" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("lanes", [1, 3, 8])
-def test_verilator_lint_small(tmp_path, lanes):
-    generate(_net(weight_quant="binary", membrane="ternary"), 4, lanes, tmp_path)
+@pytest.mark.parametrize(("lanes", "units"), [(1, None), (3, None), (8, None), (8, 3)])
+def test_verilator_lint_small(tmp_path, lanes, units):
+    generate(_net(weight_quant="binary", membrane="ternary"), 4, lanes, tmp_path, units=units)
     result = lint(tmp_path / "snn_top.v")
     assert result.returncode == 0, result.stderr[-4000:]
 
