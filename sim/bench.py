@@ -92,15 +92,21 @@ class ClockReset:
             await RisingEdge(self.clk)
 
 
-class AerDriver:
+class _StreamPort:
+    """The valid / ready / payload handles of the DUT's stream `prefix` (Amaranth's `prefix__valid` …)."""
+
+    def __init__(self, clock: ClockReset, prefix: str):
+        self.clock = clock
+        self.valid = getattr(clock.dut, f"{prefix}__valid")
+        self.ready = getattr(clock.dut, f"{prefix}__ready")
+        self.payload = getattr(clock.dut, f"{prefix}__payload")
+
+
+class AerDriver(_StreamPort):
     """Puts AER words on a valid/ready stream: per step the addresses, then an eos word."""
 
     def __init__(self, clock: ClockReset, prefix: str, addr_bits: int, stalls: Optional[Stalls] = None):
-        dut = clock.dut
-        self.clock = clock
-        self.valid = getattr(dut, f"{prefix}__valid")
-        self.ready = getattr(dut, f"{prefix}__ready")
-        self.payload = getattr(dut, f"{prefix}__payload")
+        super().__init__(clock, prefix)
         self.eos = 1 << addr_bits
         self.log = logging.getLogger(f"cocotb.snn.driver.{prefix}")
         self.set_stalls(stalls)
@@ -150,15 +156,11 @@ class AerDriver:
         self.valid.value = 0
 
 
-class AerMonitor:
+class AerMonitor(_StreamPort):
     """Records the words that move on one stream (a tap or a port): valid & ready at an edge."""
 
     def __init__(self, clock: ClockReset, prefix: str, addr_bits: int, name: Optional[str] = None):
-        dut = clock.dut
-        self.clock = clock
-        self.valid = getattr(dut, f"{prefix}__valid")
-        self.ready = getattr(dut, f"{prefix}__ready")
-        self.payload = getattr(dut, f"{prefix}__payload")
+        super().__init__(clock, prefix)
         self.addr_mask = (1 << addr_bits) - 1
         self.eos_bit = 1 << addr_bits
         self.name = name or prefix
