@@ -19,10 +19,15 @@ def default():
     return default_model()
 
 
+def _design(model):
+    """The RTL of a (network, meta, path) model at the Makefile's P, one LIF unit per lane."""
+    net, meta, _ = model
+    return prepare_design(net, meta.steps, DEFAULT_LANES)
+
+
 @pytest.fixture(scope="session")
 def default_design(default):
-    net, meta, _ = default
-    return prepare_design(net, meta.steps, DEFAULT_LANES)
+    return _design(default)
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +57,7 @@ def dvs():
 
 @pytest.fixture(scope="session")
 def dvs_design(dvs):
-    net, meta, _ = dvs
-    return prepare_design(net, meta.steps, DEFAULT_LANES)
+    return _design(dvs)
 
 
 @pytest.fixture(scope="session")
