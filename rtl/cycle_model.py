@@ -7,8 +7,9 @@ input is offered back to back (a word always valid once the previous was taken) 
 handshakes, they never skip work).
 
 Per layer l: R_l = ⌈N_l / P_l⌉ rows, C_l sweep cycles per row (1 when every lane has its
-LIF unit; ⌈P_l / Q_l⌉ + 1 with Q_l < P_l units, rtl/layer.py); per step t: s_l(t) input spikes (s_0 = the sample's
-input spikes, s_l = k_{l−1} for l ≥ 1) and k_l(t) output spikes. Events of step t:
+LIF unit; ⌈P_l / Q_l⌉ + 1 with Q_l < P_l units, rtl/layer.py); per step t: s_l(t) input
+spikes (s_0 = the sample's input spikes, s_l = k_{l−1} for l ≥ 1) and k_l(t) output
+spikes. Events of step t:
 
     a_l(t)  first word accepted by layer l
             a_0(0) = 0,  a_0(t) = E_0(t−1) + 1

@@ -6,12 +6,14 @@ ACC    per input address a: R cycles, one per row, each reading the P weights of
        row (a, r) and adding them into the P currents of row r (read-modify-write of
        the current memory, which starts every step at the bias).
 SWEEP  on the eos word: each row is read (membrane codes and currents), updated by
-       Q `LIFUpdate` units (Q = P by default) in S = ⌈P/Q⌉ slices of Q lanes, one slice
-       a cycle, written back (currents back to the bias) with the last slice; then the
-       row's fired addresses go, one a cycle, into the spike buffer, lowest first. A row
-       costs S + (its spikes) cycles, so the sweep costs R·S + k, whatever the rows.
-       Q < P trades S − 1 cycles a row for P − Q fewer LIF datapaths: the sweep is short
-       next to ACC (R cycles per input spike), so few units lose little time.
+       Q `LIFUpdate` units (Q = P by default), written back (currents back to the bias);
+       then the row's fired addresses go, one a cycle, into the spike buffer, lowest
+       first. With Q = P a row is updated in C = 1 cycle; with Q < P in S = ⌈P/Q⌉ slices
+       of Q lanes, one a cycle, each slice's inputs registered first (so the lane
+       multiplexer and the LIF are not one long path): C = S + 1 cycles. A row costs
+       C + (its spikes) cycles, so the sweep costs R·C + k, whatever the rows. Q < P
+       trades sweep cycles (few next to ACC's R per input spike) for P − Q fewer LIF
+       datapaths.
 EMIT   the k buffered addresses, then the eos word, leave on `o_stream` one a cycle
        whenever the consumer is ready.
 
@@ -222,7 +224,7 @@ class LayerCore(wiring.Component):
         lane_ok = Const((1 << lanes) - 1, lanes)
         if n % lanes:
             lane_ok = Mux(p.s1_row == rows - 1, (1 << (n % lanes)) - 1, lane_ok)
-        m_next, spikes = self._lif_slices(m, p, neurons, process)
+        m_next, spikes = self._lif_slices(m, p, neurons, ready)
         for j in range(lanes):
             m.d.comb += p.mem_wr.data[j].eq(Mux(self.clearing, 0, m_next[j]))
         m.d.comb += [p.mem_wr.addr.eq(p.s1_row), p.mem_wr.en.eq(process), p.sweep_write.eq(process)]
@@ -245,17 +247,16 @@ class LayerCore(wiring.Component):
             with m.Else():
                 m.next = "EMIT"
 
-    def _lif_slices(self, m: Module, p: "_Ports", neurons: list[LIFUpdate], process) -> tuple[list, Value]:
-        """The Q units on slice `p.slice` of the row (lane j = slice·Q + unit); earlier slices'
-        results held in registers. Returns every lane's new code and the row's spike bits,
-        valid in the cycle `process` (the last slice) is high."""
+    def _lif_slices(self, m: Module, p: "_Ports", neurons: list[LIFUpdate], ready: Value) -> tuple[list, Value]:
+        """The Q units over the row on the read ports (lane j = slice·Q + unit), advancing while
+        `ready`; earlier slices' results held in registers. Returns every lane's new code and
+        the row's spike bits, valid in the row's last sweep cycle (the write-back)."""
         lanes, q = self._lanes, self._units
         if self._slices == 1:  # one unit per lane, straight from the read ports
             for j, neuron in enumerate(neurons):
                 m.d.comb += [neuron.m.eq(p.mem_rd.data[j]), neuron.current.eq(p.cur_rd.data[j])]
             return [neuron.m_next for neuron in neurons], Cat(neuron.spike for neuron in neurons)
         # cycle c < S: slice c's inputs into registers; cycle c ≥ 1: the units on slice c − 1
-        ready = p.s1_valid & (p.fired == 0)
         s_last = self._slices - 1
         for u, neuron in enumerate(neurons):
             lanes_u = [s * q + u for s in range(self._slices)]

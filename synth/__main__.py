@@ -12,14 +12,12 @@ import sys
 from pathlib import Path
 
 from synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
-from synth.flow import DEFAULT_FREQ_MHZ, synthesize
+from synth.flow import DEFAULT_FREQ_MHZ, DEFAULT_LANES, DEFAULT_UNITS, synthesize
 from synth.model import load_model
 from synth.report import markdown_report
 from synth.targets import TARGETS
 from synth.vivado import write_vivado
 
-DEFAULT_LANES = 32  # the LUT × latency optimum of `make bench` on the default network (docs/synth.md)
-DEFAULT_UNITS = 1  # LIF units per layer (0: one per lane); the LUT × latency optimum of `make bench` (docs/synth.md)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,7 @@ import numpy as np
 
 from rtl.cycle_model import CycleParams, predict_cycles, spike_counts
 from synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
-from synth.flow import synthesize
+from synth.flow import DEFAULT_LANES, DEFAULT_UNITS, synthesize
 from synth.metrics import AIM_FACTOR, PUBLISHED, pareto_front, point_metrics, spiker_comparison, synaptic_ops
 from synth.model import ModelInfo, load_model
 from synth.report import fmt
@@ -45,8 +45,6 @@ SWEEP_LANES = (1, 2, 4, 8, 16, 32, 64)
 WEIGHT_VARIANTS = ("ternary", "int4", "int8")
 VARIANT_LANES = (16, 32, 64)
 PER_LANE_LANES = (16, 32, 64)  # also built with one LIF unit per lane (Q = P), for comparison
-DEFAULT_LANES = 32  # the LUT × latency optimum of the P sweep (docs/synth.md)
-DEFAULT_UNITS = 1  # LIF units per layer of the sweep's points (Q; docs/rtl.md)
 
 
 # ---- weight-width variants -------------------------------------------------------------------

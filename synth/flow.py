@@ -39,6 +39,10 @@ REPORT_FORMAT = "snn2fpga-synth/1"
 # the synth/ files a run's result depends on (with rtl/*.py): part of `input_key`
 SYNTH_SOURCES = ("flow.py", "yosys.py", "nextpnr.py", "targets.py", "wrapper.py")
 DEFAULT_FREQ_MHZ = {"ecp5": 100.0, "ice40": 50.0, "xc7": 100.0}
+# the design point of `make synth` and the bench's default: the LUT × latency optimum of
+# `make bench` on the default network (docs/synth.md); Q LIF units per layer
+DEFAULT_LANES = 32
+DEFAULT_UNITS = 1
 
 
 def synthesize(
