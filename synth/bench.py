@@ -20,7 +20,6 @@ Definitions (docs/synth.md, "What is measured"):
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +37,7 @@ from synth.model import ModelInfo, load_model
 from synth.report import fmt
 from train.contract import MAX_ACC_BITS, LIFParams
 from train.golden import GoldenNetwork, QuantLayer
-from train.files import atomic_write
+from train.files import atomic_write, write_json
 
 BENCH_FORMAT = "snn2fpga-bench/1"
 SWEEP_LANES = (1, 2, 4, 8, 16, 32, 64)
@@ -131,14 +130,6 @@ def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indi
 
 
 # ---- writing -----------------------------------------------------------------------------------
-def write_json_atomic(path: Path, data: dict) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text))
-
-
 def plot_pareto(points: list[dict], path: Path, title: str) -> None:
     """Latency (mean, µs) against LUT, one marker per weight width, P written beside each point,
     the Pareto front joined, the Spiker+/20 LUT·µs line and the published designs for scale."""
@@ -292,11 +283,11 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
         "points": points,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    write_json_atomic(root / "bench.json", result)
+    write_json(root / "bench.json", result)
     title = (f"{info.name}: {'→'.join(map(str, info.sizes))}, T={info.steps}, {test.dataset} test set "
              f"({len(test.x)} samples)\n{target} {points[0].get('device', '') if points else ''}, Fmax from nextpnr")
     plot_pareto(points, root / "pareto.png", title)
-    write_text_atomic(root / "bench.md", bench_markdown(result))
+    atomic_write(root / "bench.md", lambda tmp: tmp.write_text(bench_markdown(result)))
     return result
 
 
