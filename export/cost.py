@@ -11,15 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Union
 
-from train.contract import membrane_code_bits, weight_code_bits
+from snn2fpga.core.contract import membrane_code_bits, weight_code_bits
 
 
 def inference_cost(path: Union[str, Path]) -> dict:
     """Per-step and per-sample cost of a model.qonnx (or run folder): MACs, weight and state memory."""
     from qonnx.util.inference_cost import inference_cost as qonnx_cost
 
-    import export.lif_op  # noqa: F401  (registers the LIF op for qonnx's shape/datatype inference)
-    from export.loader import load_network, resolve_path
+    import snn2fpga.export.lif_op  # noqa: F401  (registers the LIF op for qonnx's shape/datatype inference)
+    from snn2fpga.export.loader import load_network, resolve_path
 
     path = resolve_path(path)
     net, meta = load_network(path)

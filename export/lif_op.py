@@ -1,4 +1,4 @@
-"""The neuron as a qonnx custom op: `LIF` in domain `export.lif_op`, one time step of the contract.
+"""The neuron as a qonnx custom op: `LIF` in domain `snn2fpga.export.lif_op`, one time step of the contract.
 
 The ONNX domain is this module's import path, so qonnx's registry (which imports the
 module named by a node's domain) finds the op in any process where the project is
@@ -21,10 +21,10 @@ from qonnx.custom_op.base import CustomOp
 from qonnx.custom_op.registry import add_op_to_domain
 from qonnx.util.basic import get_by_name
 
-from export.errors import LIFAttributeError
-from train.contract import MEMBRANE_QUANTS, RESETS, ContractError, LIFParams, lif_step, membrane_code_bits
+from snn2fpga.export.errors import LIFAttributeError
+from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, ContractError, LIFParams, lif_step, membrane_code_bits
 
-DOMAIN = "export.lif_op"
+DOMAIN = "snn2fpga.export.lif_op"
 OP_TYPE = "LIF"
 OPSET_VERSION = 1
 NO_LEAK = -1  # leak_shift value meaning "integrate-and-fire" (no leak)

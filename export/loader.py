@@ -15,12 +15,12 @@ import numpy as np
 import onnx
 from onnx import NodeProto, numpy_helper
 
-from export.errors import LIFAttributeError, ModelFileError, UnsupportedModelError
-from export.lif_op import DOMAIN, OP_TYPE, lif_params
-from export.meta import ExportMeta
-from export.qonnx_export import MODEL_FILE, is_power_of_two
-from train.contract import WEIGHT_QUANTS, ContractError
-from train.golden import GoldenNetwork, QuantLayer
+from snn2fpga.export.errors import LIFAttributeError, ModelFileError, UnsupportedModelError
+from snn2fpga.export.lif_op import DOMAIN, OP_TYPE, lif_params
+from snn2fpga.export.meta import ExportMeta
+from snn2fpga.export.qonnx_export import MODEL_FILE, is_power_of_two
+from snn2fpga.core.contract import WEIGHT_QUANTS, ContractError
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer
 
 QONNX_DOMAINS = ("qonnx.custom_op.general", "onnx.brevitas")
 SUPPORTED_OPS = {

@@ -10,11 +10,12 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
-from export.errors import ModelFileError
+from snn2fpga.export.errors import ModelFileError
+from snn2fpga.train.data.datasets import DataSource
 
 PREFIX = "snn2fpga."
 FORMAT_VERSION = 1
-OPTIONAL = frozenset({"sensor_size", "source", "format_version", "extra"})
+OPTIONAL = frozenset({"sensor_size", "source", "format_version", "extra", "data", "checkpoint_sha256"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ class ExportMeta:
     source: str = ""  # the run folder the model came from
     format_version: int = FORMAT_VERSION
     extra: dict = field(default_factory=dict)  # free-form (e.g. test accuracy), JSON-serialisable
+    data: Optional[dict] = None  # the run's DataSource (train.data), None for a bare network
+    checkpoint_sha256: str = ""  # SHA-256 of the model.pt it was exported from ("" for a bare network)
+
+    @property
+    def data_source(self) -> Optional[DataSource]:
+        """The data the model was trained and tested on, if recorded."""
+        return None if self.data is None else DataSource.from_dict(self.data, "model metadata")
 
     def to_props(self) -> dict[str, str]:
         """metadata_props entries: `snn2fpga.<field>` → JSON value."""
@@ -65,6 +73,13 @@ class ExportMeta:
         for name in ("steps", "pool", "n_in", "n_classes"):
             if not isinstance(kw[name], int) or kw[name] < 1:
                 raise ModelFileError(f"{where}: metadata {PREFIX + name!r} must be a positive integer, got {kw[name]!r}")
+        if kw.get("data") is not None:
+            try:
+                DataSource.from_dict(kw["data"], f"{where}: metadata {PREFIX}data")
+            except ValueError as e:
+                raise ModelFileError(str(e)) from None
+        if not isinstance(kw.get("checkpoint_sha256", ""), str):
+            raise ModelFileError(f"{where}: metadata {PREFIX}checkpoint_sha256 must be a string")
         if kw.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
             raise ModelFileError(f"{where}: format_version {kw['format_version']} is newer than this loader ({FORMAT_VERSION})")
         return cls(**kw)

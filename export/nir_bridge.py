@@ -19,9 +19,9 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from export.errors import ModelFileError, UnsupportedModelError
-from train.contract import WEIGHT_QUANTS, ContractError, LIFParams, weight_codes_valid
-from train.golden import GoldenNetwork, QuantLayer
+from snn2fpga.export.errors import ModelFileError, UnsupportedModelError
+from snn2fpga.core.contract import WEIGHT_QUANTS, ContractError, LIFParams, weight_codes_valid
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer
 
 KEY = "snn2fpga"
 NIR_FILE = "model.nir"
@@ -236,12 +236,10 @@ def write_nir(net: GoldenNetwork, path: Union[str, Path], scales: Optional[Seque
     """Write `net` as a NIR (HDF5) file, atomically."""
     import nir
 
-    from export.qonnx_export import readable
-    from train.files import atomic_write
+    from snn2fpga.core.files import atomic_write
 
     graph = to_nir(net, scales, dt, steps)
     atomic_write(Path(path), lambda tmp: nir.write(str(tmp), graph))
-    readable(Path(path))
     return Path(path)
 
 
@@ -258,7 +256,7 @@ def read_nir(path: Union[str, Path], dt: Optional[float] = None, acc_bits: int =
 
 def export_nir(model_path: Union[str, Path], out: Optional[Union[str, Path]] = None) -> Path:
     """NIR file of an exported model.qonnx (or run folder): `<run>/model.nir` by default."""
-    from export.loader import load_network, resolve_path
+    from snn2fpga.export.loader import load_network, resolve_path
 
     src = resolve_path(model_path)
     net, meta = load_network(src)

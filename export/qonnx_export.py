@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -18,11 +17,12 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from export.errors import UnsupportedModelError
-from export.lif_op import DOMAIN, OPSET_VERSION, make_lif_node, membrane_datatype
-from export.meta import ExportMeta
-from train.contract import current_bits
-from train.golden import GoldenNetwork
+from snn2fpga.export.errors import UnsupportedModelError
+from snn2fpga.export.lif_op import DOMAIN, OPSET_VERSION, make_lif_node, membrane_datatype
+from snn2fpga.export.meta import ExportMeta
+from snn2fpga.core.contract import current_bits
+from snn2fpga.core.files import file_sha256, write_bytes
+from snn2fpga.core.golden import GoldenNetwork
 
 MODEL_FILE = "model.qonnx"
 FLOAT32_EXACT_BITS = 24  # float32 carries every integer of up to 24 signed bits exactly
@@ -77,7 +77,7 @@ def build_model(net: GoldenNetwork, meta: ExportMeta, linears: Optional[Sequence
     from qonnx.transformation.quant_constant_folding import FoldTransposeIntoQuantInit
     from qonnx.util.basic import qonnx_make_model
 
-    from export.weights import exact_linear, weight_nodes
+    from snn2fpga.export.weights import exact_linear, weight_nodes
 
     if linears is not None and len(linears) != len(net.layers):
         raise UnsupportedModelError(f"{len(linears)} Brevitas layers for {len(net.layers)} network layers")
@@ -118,7 +118,7 @@ def build_model(net: GoldenNetwork, meta: ExportMeta, linears: Optional[Sequence
         graph,
         opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()],
         producer_name="snn2fpga",
-        doc_string="One time step of a quantized SNN; LIF = export.lif_op (docs/export.md).",
+        doc_string="One time step of a quantized SNN; LIF = snn2fpga.export.lif_op (docs/export.md).",
     )
     helper.set_model_props(proto, meta.to_props())
     model = ModelWrapper(proto)
@@ -134,8 +134,8 @@ def build_model(net: GoldenNetwork, meta: ExportMeta, linears: Optional[Sequence
 def _sensor_size(dataset: str, n_in: int, pool: int) -> Optional[tuple[int, int, int]]:
     """The dataset's sensor size (W, H, P) if train.data knows it and it agrees with N_in."""
     try:
-        from train.data.binning import n_inputs
-        from train.data.datasets import DATASETS
+        from snn2fpga.core.binning import n_inputs
+        from snn2fpga.train.data.datasets import DATASETS
     except ImportError:
         return None
     spec = DATASETS.get(dataset)
@@ -144,7 +144,8 @@ def _sensor_size(dataset: str, n_in: int, pool: int) -> Optional[tuple[int, int,
     return tuple(int(v) for v in spec.sensor_size)
 
 
-def make_meta(net: GoldenNetwork, scales: Sequence[float], steps: int, pool: int, dataset: str = "", source: str = "", extra: Optional[dict] = None) -> ExportMeta:
+def make_meta(net: GoldenNetwork, scales: Sequence[float], steps: int, pool: int, dataset: str = "", source: str = "",
+              extra: Optional[dict] = None, data: Optional[dict] = None, checkpoint_sha256: str = "") -> ExportMeta:
     """ExportMeta for `net` (sensor size looked up from the dataset name when known)."""
     return ExportMeta(
         steps=int(steps),
@@ -158,23 +159,15 @@ def make_meta(net: GoldenNetwork, scales: Sequence[float], steps: int, pool: int
         sensor_size=_sensor_size(dataset, net.n_in, pool) if dataset else None,
         source=source,
         extra=extra or {},
+        data=data,
+        checkpoint_sha256=checkpoint_sha256,
     )
 
 
 def save_model(model, path: Path) -> Path:
     """Write a ModelWrapper atomically (temporary file in the same folder, then rename)."""
-    from train.files import atomic_write
-
-    atomic_write(Path(path), lambda tmp: onnx.save(model.model, str(tmp)))
-    readable(Path(path))
+    write_bytes(Path(path), model.model.SerializeToString())
     return Path(path)
-
-
-def readable(path: Path) -> None:
-    """Give a file written through a temporary name the usual permissions (0666 minus the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
 
 
 def export_network(net: GoldenNetwork, path: Path, steps: int, pool: int = 1, dataset: str = "") -> Path:
@@ -191,7 +184,7 @@ def export_model(run_dir: Path, out: Optional[Path] = None, check: bool = True) 
     """
     import torch
 
-    from train.trainer import load_model
+    from snn2fpga.train.trainer import CHECKPOINT, load_model
 
     run_dir = Path(run_dir)
     model, cfg = load_model(run_dir)
@@ -207,7 +200,10 @@ def export_model(run_dir: Path, out: Optional[Path] = None, check: bool = True) 
                 extra["test_accuracy"] = acc
         except json.JSONDecodeError:
             pass
-    meta = make_meta(net, scales, cfg.steps, cfg.pool, cfg.dataset, source=run_dir.name, extra=extra)
+    # the data is recorded only when the network's input is that dataset's (not for a bare test network)
+    fits = _sensor_size(cfg.dataset, net.n_in, cfg.pool) is not None
+    meta = make_meta(net, scales, cfg.steps, cfg.pool, cfg.dataset, source=run_dir.name, extra=extra,
+                     data=cfg.data_source().to_dict() if fits else None, checkpoint_sha256=file_sha256(run_dir / CHECKPOINT))
     with torch.no_grad():
         wrapper = build_model(net, meta, list(model.fcs))
     out = Path(out) if out is not None else run_dir / MODEL_FILE
@@ -219,8 +215,8 @@ def export_model(run_dir: Path, out: Optional[Path] = None, check: bool = True) 
 
 def verify_export(path: Path, net: GoldenNetwork, steps: int, samples: int = 8, seed: int = 0) -> None:
     """Read `path` back and run it: must equal `net` in weights, parameters and spikes (UnsupportedModelError if not)."""
-    from export.loader import load_network
-    from export.runner import run_qonnx
+    from snn2fpga.export.loader import load_network
+    from snn2fpga.export.runner import run_qonnx
 
     loaded, _ = load_network(path)
     if loaded.to_dict() != net.to_dict():

@@ -12,22 +12,22 @@ from typing import Union
 import numpy as np
 import onnx
 
-from export.errors import ModelFileError
-from train.contract import readout
-from train.golden import GoldenResult
+from snn2fpga.export.errors import ModelFileError
+from snn2fpga.core.contract import readout
+from snn2fpga.core.golden import GoldenResult
 
 
 def _wrapper(model):
     """A ModelWrapper from a path, run folder, ModelProto or ModelWrapper."""
     from qonnx.core.modelwrapper import ModelWrapper
 
-    import export.lif_op  # noqa: F401  (registers the LIF op)
+    import snn2fpga.export.lif_op  # noqa: F401  (registers the LIF op)
 
     if isinstance(model, ModelWrapper):
         return model
     if isinstance(model, onnx.ModelProto):
         return ModelWrapper(model)
-    from export.loader import resolve_path
+    from snn2fpga.export.loader import resolve_path
 
     return ModelWrapper(str(resolve_path(model)))
 

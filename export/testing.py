@@ -13,9 +13,9 @@ def make_run(out: Path, calib: np.ndarray, n_classes: int = 10, seed: int = 0, f
     """Write `out/model.pt` + `out/config.json` for a QuantSNN calibrated on spikes `calib` [B, T, N_in]."""
     import torch
 
-    from train.config import TrainConfig
-    from train.model import QuantSNN
-    from train.trainer import save_checkpoint
+    from snn2fpga.train.config import TrainConfig
+    from snn2fpga.train.model import QuantSNN
+    from snn2fpga.train.trainer import save_checkpoint
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

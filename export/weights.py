@@ -17,8 +17,8 @@ import numpy as np
 import onnx
 from onnx import NodeProto, TensorProto, helper, numpy_helper
 
-from export.errors import UnsupportedModelError
-from train.golden import QuantLayer
+from snn2fpga.export.errors import UnsupportedModelError
+from snn2fpga.core.golden import QuantLayer
 
 QUANT_OPS = ("Quant", "BipolarQuant")
 
@@ -52,7 +52,7 @@ def exact_linear(layer: QuantLayer):
     import torch
     from brevitas import nn as qnn
 
-    from train.quant import weight_quant_kwargs
+    from snn2fpga.train.quant import weight_quant_kwargs
 
     if layer.weight_quant in ("binary", "ternary"):
         kwargs = weight_quant_kwargs(layer.weight_quant)

@@ -15,19 +15,19 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from hls.errors import CSimMismatchError, HlsError, UnsupportedGraphError
+from snn2fpga.hls.errors import CSimMismatchError, HlsError, UnsupportedGraphError
 
 _LAZY = {
-    "build_hls": "hls.build",
-    "HlsRunner": "hls.build",
-    "HlsResult": "hls.build",
-    "Comparison": "hls.build",
-    "hls_config": "hls.build",
-    "prepare": "hls.prepare",
-    "PreparedModel": "hls.prepare",
-    "register_extension": "hls.extension",
-    "synthesize": "hls.synth",
-    "compare_log": "hls.testbench",
+    "build_hls": "snn2fpga.hls.build",
+    "HlsRunner": "snn2fpga.hls.build",
+    "HlsResult": "snn2fpga.hls.build",
+    "Comparison": "snn2fpga.hls.build",
+    "hls_config": "snn2fpga.hls.build",
+    "prepare": "snn2fpga.hls.prepare",
+    "PreparedModel": "snn2fpga.hls.prepare",
+    "register_extension": "snn2fpga.hls.extension",
+    "synthesize": "snn2fpga.hls.synth",
+    "compare_log": "snn2fpga.hls.testbench",
 }
 
 __all__ = sorted(_LAZY) + ["CSimMismatchError", "HlsError", "UnsupportedGraphError"]
@@ -37,4 +37,4 @@ def __getattr__(name: str) -> Any:
     """Import the public names on first use (hls4ml, qonnx and onnx load only when needed)."""
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'hls' has no attribute {name!r}")
+    raise AttributeError(f"module 'snn2fpga.hls' has no attribute {name!r}")

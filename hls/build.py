@@ -22,11 +22,12 @@ from pathlib import Path
 import hls4ml
 import numpy as np
 
-from hls import testbench
-from hls.errors import CSimMismatchError, HlsError
-from hls.extension import register_extension
-from hls.prepare import PreparedModel, prepare
-from train.contract import readout
+from snn2fpga.core.files import building_dir
+from snn2fpga.hls import testbench
+from snn2fpga.hls.errors import CSimMismatchError, HlsError
+from snn2fpga.hls.extension import register_extension
+from snn2fpga.hls.prepare import PreparedModel, prepare
+from snn2fpga.core.contract import readout
 
 PROJECT = "snn"
 DEFAULT_PART = "xcvu13p-flga2577-2-e"
@@ -209,7 +210,7 @@ def build_hls(
     data (tb_data/) are `tb_spikes` [B, T, N_in] (default: 4 random samples of the model's
     T steps) with the golden model's spikes of every layer as expected output.
     """
-    from export import load_network
+    from snn2fpga.export import load_network
 
     out_dir = Path(out_dir)
     golden, meta = load_network(model_path)
@@ -218,8 +219,7 @@ def build_hls(
         tb_spikes = (np.random.default_rng(0).random((4, meta.steps, golden.n_in)) < 0.1).astype(np.uint8)
     register_extension(backend)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with building_dir(out_dir) as tmp:
         with tempfile.TemporaryDirectory() as tbdir, contextlib.redirect_stdout(io.StringIO()):
             tb_in, tb_out = testbench.write_npy(Path(tbdir), tb_spikes, golden.run(tb_spikes).spikes)
             hls_model = hls4ml.converters.convert_from_onnx_model(
@@ -236,12 +236,6 @@ def build_hls(
             )
             hls_model.write()
         (tmp / "model_prepared.onnx").write_bytes(prepared.model.model.SerializeToString())
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     # The C simulation reads the weights from firmware/weights/*.txt by absolute path
     # (g++ compiles large initialized ap_int arrays very slowly), so it is compiled in place.
     hls_model.config.config["OutputDir"] = str(out_dir)

@@ -15,10 +15,10 @@ from hls4ml.converters.onnx_to_hls import layer_handlers, register_onnx_layer_ha
 from hls4ml.model.flow import get_flow
 from hls4ml.model.layers import layer_map, register_layer
 
-from hls.errors import HlsError
-from hls.layer import LIF, parse_lif_layer
-from hls.passes import ExactIntegerTypes, FuseIntegerBiasIntoDense
-from hls.templates import LIFConfigTemplate, LIFFunctionTemplate
+from snn2fpga.hls.errors import HlsError
+from snn2fpga.hls.layer import LIF, parse_lif_layer
+from snn2fpga.hls.passes import ExactIntegerTypes, FuseIntegerBiasIntoDense
+from snn2fpga.hls.templates import LIFConfigTemplate, LIFFunctionTemplate
 
 HEADER = Path(__file__).resolve().parent / "nnet_utils" / "nnet_lif.h"
 BACKENDS = ("Vitis", "Vivado")

@@ -1,6 +1,6 @@
 """The LIF as an hls4ml layer: the internal representation and the ONNX frontend handler.
 
-The handler reads a stateful LIF node (`hls.stateful_op`; inputs current and reset) into a
+The handler reads a stateful LIF node (`snn2fpga.hls.stateful_op`; inputs current and reset) into a
 layer dict; `LIF` turns it into hls4ml's graph node with one output, the spikes (`ap_uint<1>`).
 Its integer types follow from the contract parameters:
 
@@ -17,9 +17,9 @@ from hls4ml.model.attributes import Attribute, ChoiceAttribute, TypeAttribute
 from hls4ml.model.layers import Layer
 from hls4ml.model.types import IntegerPrecisionType, NamedType
 
-from export.lif_op import lif_params
-from hls.errors import UnsupportedGraphError
-from train.contract import RESETS, membrane_code_bits, membrane_code_range
+from snn2fpga.export.lif_op import lif_params
+from snn2fpga.hls.errors import UnsupportedGraphError
+from snn2fpga.core.contract import RESETS, membrane_code_bits, membrane_code_range
 
 
 def spike_precision() -> IntegerPrecisionType:

@@ -20,17 +20,14 @@ from hls4ml.model.layers import ApplyAlpha, Dense, Input
 from hls4ml.model.optimizer import OptimizerPass
 from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, NamedType, XnorPrecisionType
 
-from hls.errors import UnsupportedGraphError
-from hls.layer import LIF, spike_precision
-from train.contract import current_bits
+from snn2fpga.hls.errors import UnsupportedGraphError
+from snn2fpga.hls.layer import LIF, spike_precision
+from snn2fpga.core.contract import current_bits, signed_bits
 
 
 def _signed_bits(values: np.ndarray) -> int:
-    lo, hi = int(values.min(initial=0)), int(values.max(initial=0))
-    bits = 1
-    while not (-(2 ** (bits - 1)) <= lo and hi <= 2 ** (bits - 1) - 1):
-        bits += 1
-    return bits
+    """Signed bits of an integer array's range (core.contract.signed_bits)."""
+    return signed_bits(int(values.min(initial=0)), int(values.max(initial=0)))
 
 
 def _as_integers(data: np.ndarray, what: str) -> np.ndarray:

@@ -5,7 +5,7 @@ export/ writes one time step with the membrane codes as graph inputs and outputs
 
 - inputs: `spikes` [1, N_in] and `reset` [1, 1]; outputs: every LIF layer's spikes, in order;
 - per layer `Quant(codes, scale 1, zero 0, b bits) → MatMul → [Add(bias)] → LIF(current, reset)`,
-  the LIF in `hls.stateful_op` (membrane codes kept inside the layer, see `hls.stateful_op`);
+  the LIF in `snn2fpga.hls.stateful_op` (membrane codes kept inside the layer, see `snn2fpga.hls.stateful_op`);
 - the weight scale folded away: whatever Quant/BipolarQuant/Mul/Div chain export wrote,
   the weights reaching the LIF must be integers (the current is in integer units of the
   weight scale, docs/contract.md), else `UnsupportedGraphError`.
@@ -34,11 +34,11 @@ from qonnx.transformation.infer_datatypes import InferDataTypes
 from qonnx.transformation.infer_shapes import InferShapes
 from qonnx.util.cleanup import cleanup_model
 
-import export.lif_op as export_lif
-from hls.errors import UnsupportedGraphError
-from hls.stateful_op import DOMAIN as STATE_DOMAIN
-from hls.stateful_op import make_stateful_lif_node
-from train.contract import LIFParams
+import snn2fpga.export.lif_op as export_lif
+from snn2fpga.hls.errors import UnsupportedGraphError
+from snn2fpga.hls.stateful_op import DOMAIN as STATE_DOMAIN
+from snn2fpga.hls.stateful_op import make_stateful_lif_node
+from snn2fpga.core.contract import LIFParams, signed_bits
 
 SPIKES_INPUT = "spikes"
 RESET_INPUT = "reset"
@@ -92,13 +92,6 @@ def _remove_dead_nodes(model: ModelWrapper) -> None:
             if not any(o in used for o in n.output):
                 model.graph.node.remove(n)
                 changed = True
-
-
-def _signed_bits(lo: int, hi: int) -> int:
-    bits = 2
-    while not (-(2 ** (bits - 1)) <= lo and hi <= 2 ** (bits - 1) - 1):
-        bits += 1
-    return bits
 
 
 def _constant(model: ModelWrapper, tensor: str) -> np.ndarray | None:
@@ -259,7 +252,7 @@ class CanonicalWeights(Transformation):
             )
         codes, bias = codes.astype(np.int64), bias.astype(np.int64)
         bits = self._declared_bits(model, matmul.input[1])
-        need = _signed_bits(int(codes.min(initial=0)), int(codes.max(initial=0)))
+        need = max(2, signed_bits(int(codes.min(initial=0)), int(codes.max(initial=0))))
         bits = max(bits or need, need)
 
         # replace MatMul .. chain by Quant → MatMul → [Add]

@@ -1,10 +1,10 @@
 """`LIF` with its membrane as internal state: the qonnx op of the graph that hls/ hands to hls4ml.
 
-export/ writes the neuron as `export.lif_op.LIF`: (current, m_prev) → (spikes, m_new), the
+export/ writes the neuron as `snn2fpga.export.lif_op.LIF`: (current, m_prev) → (spikes, m_new), the
 membrane threaded through graph inputs and outputs. On the FPGA the codes stay inside the
 layer, so `hls.prepare` rewrites every such node into this op: (current, reset) → spikes,
 the codes kept from call to call and cleared when `reset` is nonzero. The attributes are
-export's (`export.lif_op.ATTRIBUTES`), read and validated by `export.lif_op.lif_params`.
+export's (`snn2fpga.export.lif_op.ATTRIBUTES`), read and validated by `snn2fpga.export.lif_op.lif_params`.
 
 qonnx needs the op for shape and datatype inference only; it is not executed in Python
 (the state lives in the C simulation; the golden model is the Python reference).
@@ -17,10 +17,10 @@ from qonnx.core.datatype import DataType
 from qonnx.custom_op.base import CustomOp
 from qonnx.custom_op.registry import add_op_to_domain
 
-from export.lif_op import ATTRIBUTES, lif_attributes, lif_params
-from train.contract import MEMBRANE_QUANTS, RESETS, LIFParams
+from snn2fpga.export.lif_op import ATTRIBUTES, lif_attributes, lif_params
+from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, LIFParams
 
-DOMAIN = "hls.stateful_op"
+DOMAIN = "snn2fpga.hls.stateful_op"
 OP_TYPE = "LIF"
 
 __all__ = ["LIF"]

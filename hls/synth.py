@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import shutil
 
-from hls.build import HlsRunner
-from hls.errors import CSimMismatchError, HlsError
-from hls.testbench import compare_log
+from snn2fpga.hls.build import HlsRunner
+from snn2fpga.hls.errors import CSimMismatchError, HlsError
+from snn2fpga.hls.testbench import compare_log
 
 TOOLS = {"Vitis": "vitis-run", "Vivado": "vivado_hls"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 
-from hls.layer import LIF
+from snn2fpga.hls.layer import LIF
 
 lif_config_template = """struct config{index} : nnet::lif_config {{
     static const unsigned n_in = {n_in};

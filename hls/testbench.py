@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hls.errors import HlsError
+from snn2fpga.hls.errors import HlsError
 
 INPUTS = "tb_input_features.dat"
 PREDICTIONS = "tb_output_predictions.dat"

@@ -4,11 +4,11 @@ Four names: the layer core (`LayerCore`), the network top (`SNNTop`), the genera
 (`generate`, also `python -m rtl`) and the cycle model (`predict_cycles`).
 """
 
-from rtl.aer import aer_layout, aer_signature
-from rtl.cycle_model import CycleParams, predict_cycles, spike_counts
-from rtl.generate import GenerateError, generate
-from rtl.layer import LayerConfigError, LayerCore
-from rtl.top import SNNTop
+from snn2fpga.rtl.aer import aer_layout, aer_signature
+from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, spike_counts
+from snn2fpga.rtl.generate import GenerateError, generate
+from snn2fpga.rtl.layer import LayerConfigError, LayerCore
+from snn2fpga.rtl.top import SNNTop
 
 __all__ = [
     "CycleParams",

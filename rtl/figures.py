@@ -1,4 +1,4 @@
-"""`python -m rtl.figures runs/<name>`: the RTL figures of a trained model (README "Results").
+"""`snn2fpga rtl-figures runs/<name>`: the RTL figures of a trained model (README "Results").
 
 For each P: generation time, memory bits (weights, membrane state) from the manifest, and
 the cycle model's cycles per sample over the model's whole test set (golden spike counts
@@ -9,21 +9,18 @@ memory is structural, N·m bits. Writes build/<name>/rtl-figures.json and prints
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from rtl.__main__ import load_network
-from rtl.cycle_model import predict_cycles, spike_counts
-from rtl.generate import GenerateError, generate
-from train.contract import LIFParams, default_delta, membrane_code_bits
-from train.files import write_json
-from train.golden import GoldenNetwork, QuantLayer
+from snn2fpga.core.contract import LIFParams, default_delta, membrane_code_bits
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer
+from snn2fpga.export import resolve_model, test_split
+from snn2fpga.rtl.cycle_model import predict_cycles, spike_counts
+from snn2fpga.rtl.generate import generate
 
 LANES = (1, 4, 16, 64)
 MEMBRANES = ("ternary", "int8", "full")
@@ -39,23 +36,12 @@ def with_membrane(network: GoldenNetwork, membrane: str) -> GoldenNetwork:
     return GoldenNetwork(layers)
 
 
-def test_spikes(model: Path, network: GoldenNetwork, data_dir: str | None) -> tuple[np.ndarray, str]:
-    """Input spikes [B, T, N_in] of the model's test split (its dataset, T and pool)."""
-    from export import load_network as export_load
-    from train.data import load_dataset
-
-    target = model / "model.qonnx" if model.is_dir() else model
-    _, meta = export_load(target)
-    ds = load_dataset(meta.dataset, data_dir, meta.steps, meta.pool)
-    if ds.n_in != network.n_in:
-        raise GenerateError(f"{meta.dataset} with pool {meta.pool} gives {ds.n_in} inputs; {target} takes {network.n_in}")
-    return ds.test_x, f"{meta.dataset} test set ({len(ds.test_x)} samples)"
-
-
 def figures(model: Path, lanes=LANES, data_dir: str | None = None) -> dict:
-    """Generate the design at every P (into a temporary folder) and measure it."""
-    network, steps = load_network(model, None)
-    x, what = test_spikes(model, network, data_dir)
+    """Generate the design at every P (into a temporary folder) and measure it on the model's test split."""
+    resolved = resolve_model(model)
+    network, steps = resolved.network, resolved.steps
+    ds = test_split(resolved, data_dir)
+    x, what = ds.test_x, f"{ds.name} test set ({len(ds.test_x)} samples)"
     counts = spike_counts(x, network.run(x))
     out = {"model": str(model), "test_set": what, "mean_spikes_per_step": counts.mean(axis=(0, 1)).round(2).tolist(),
            "lanes": {}, "membrane_state_bits": {}}
@@ -93,24 +79,3 @@ def markdown(f: dict) -> str:
                      f"| {q['memory_bits']['weights']:,} | {q['memory_bits']['membranes']:,} "
                      f"| {c['mean']:,.0f} ({c['min']:,}–{c['max']:,}) |")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rtl.figures", description=__doc__.splitlines()[0])
-    ap.add_argument("model", type=Path, help="run folder holding model.qonnx")
-    ap.add_argument("--lanes", default=",".join(map(str, LANES)), help="comma-separated P values")
-    ap.add_argument("--data-dir", default=None, help="dataset folder (needed for nmnist)")
-    args = ap.parse_args(argv)
-    try:
-        f = figures(args.model, [int(p) for p in args.lanes.split(",")], args.data_dir)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    name = args.model.name if args.model.is_dir() else args.model.parent.name
-    write_json(Path("build") / name / "rtl-figures.json", f)
-    print(markdown(f))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

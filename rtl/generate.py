@@ -12,7 +12,6 @@ folder beside it, renamed into place):
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -20,12 +19,12 @@ from amaranth import Shape
 from amaranth.back import verilog
 from amaranth.lib import wiring
 
-from rtl.aer import addr_bits
-from rtl.cycle_model import CycleParams
-from rtl.layer import LayerCore
-from rtl.top import SNNTop
-from train.files import publish_dir, work_dir
-from train.golden import GoldenNetwork
+from snn2fpga.rtl.aer import addr_bits
+from snn2fpga.rtl.cycle_model import CycleParams
+from snn2fpga.rtl.layer import LayerCore
+from snn2fpga.rtl.top import SNNTop
+from snn2fpga.core.files import building_dir
+from snn2fpga.core.golden import GoldenNetwork
 
 TOP_NAME = "snn_top"
 MANIFEST_FORMAT = "snn2fpga-rtl/1"
@@ -172,11 +171,6 @@ def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: st
 
 def _write_atomically(out_dir: Path, contents: dict[str, str]) -> None:
     """Write every file into a work folder beside `out_dir`, then swap it into place."""
-    work = work_dir(out_dir)
-    try:
+    with building_dir(out_dir) as work:
         for name, text in contents.items():
             (work / name).write_text(text)
-        publish_dir(work, out_dir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise

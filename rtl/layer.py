@@ -30,11 +30,11 @@ from amaranth import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsi
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.aer import addr_bits, aer_signature
-from rtl.arith import times_const
-from rtl.neuron import LIFUpdate
-from train.contract import current_bits, membrane_code_bits, weight_code_bits
-from train.golden import QuantLayer
+from snn2fpga.rtl.aer import addr_bits, aer_signature
+from snn2fpga.rtl.arith import times_const
+from snn2fpga.rtl.neuron import LIFUpdate
+from snn2fpga.core.contract import current_bits, membrane_code_bits, weight_code_bits
+from snn2fpga.core.golden import QuantLayer
 
 
 class LayerConfigError(ValueError):

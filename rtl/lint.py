@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from rtl.verilator_env import verilator_env
+from snn2fpga.rtl.verilator_env import verilator_env
 
 WAIVERS = Path(__file__).with_name("lint.vlt")
 

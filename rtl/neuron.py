@@ -10,8 +10,8 @@ from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.arith import times_const
-from train.contract import LIFParams, membrane_code_bits, membrane_code_range
+from snn2fpga.rtl.arith import times_const
+from snn2fpga.core.contract import LIFParams, membrane_code_bits, membrane_code_range, signed_bits
 
 # Quantizers with at most this many codes compare against constants (a thermometer);
 # wider ones divide by 2Δ with an exact multiply-and-shift (a constant multiply: shifts and adds).
@@ -98,7 +98,7 @@ class LIFUpdate(wiring.Component):
         umax = hi * p.delta + 2 ** (ibits - 1) - 1
         if umin < -(2 ** (p.acc_bits - 1)) or umax > 2 ** (p.acc_bits - 1) - 1:
             return None
-        bits = max((-umin - 1).bit_length(), umax.bit_length()) + 1
+        bits = signed_bits(umin, umax)
         return bits if bits < p.acc_bits else None
 
     def _quantize(self, r):

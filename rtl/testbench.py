@@ -15,8 +15,8 @@ import numpy as np
 from amaranth import Module, Signal
 from amaranth.sim import Simulator
 
-from rtl.layer import LayerCore
-from train.golden import GoldenNetwork, QuantLayer
+from snn2fpga.rtl.layer import LayerCore
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer
 
 
 @dataclass
@@ -164,7 +164,7 @@ def run_top(
     With `prelude` (spikes [T', N_in]), those words are fed first and `clear` is pulsed
     right after the last one is accepted, mid-flight, before the sample proper.
     """
-    from rtl.top import SNNTop
+    from snn2fpga.rtl.top import SNNTop
 
     top = SNNTop(network, steps, lanes, units)
     m, cycle = _with_counter(top)

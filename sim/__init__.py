@@ -16,19 +16,19 @@ from importlib import import_module
 from typing import Any
 
 _LAZY = {
-    "Expectations": "sim.reference",
-    "SampleRecord": "sim.reference",
-    "Mismatch": "sim.reference",
-    "Report": "sim.reference",
-    "compare": "sim.reference",
-    "Design": "sim.design",
-    "prepare_design": "sim.design",
-    "run_cocotb": "sim.runner",
-    "RunResult": "sim.runner",
-    "Phase": "sim.plan",
-    "ClearCase": "sim.plan",
-    "Plan": "sim.plan",
-    "run_harness": "sim.batch",
+    "Expectations": "snn2fpga.sim.reference",
+    "SampleRecord": "snn2fpga.sim.reference",
+    "Mismatch": "snn2fpga.sim.reference",
+    "Report": "snn2fpga.sim.reference",
+    "compare": "snn2fpga.sim.reference",
+    "Design": "snn2fpga.sim.design",
+    "prepare_design": "snn2fpga.sim.design",
+    "run_cocotb": "snn2fpga.sim.runner",
+    "RunResult": "snn2fpga.sim.runner",
+    "Phase": "snn2fpga.sim.plan",
+    "ClearCase": "snn2fpga.sim.plan",
+    "Plan": "snn2fpga.sim.plan",
+    "run_harness": "snn2fpga.sim.batch",
 }
 
 __all__ = sorted(_LAZY)
@@ -37,4 +37,4 @@ __all__ = sorted(_LAZY)
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    raise AttributeError(f"module 'snn2fpga.sim' has no attribute {name!r}")

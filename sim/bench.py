@@ -26,7 +26,7 @@ from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, Event, FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, with_timeout
 
-from sim.reference import Expectations, Mismatch, Report, SampleRecord, compare
+from snn2fpga.sim.reference import Expectations, Mismatch, Report, SampleRecord, compare
 
 CLOCK_NS = 10
 

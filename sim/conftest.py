@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sim.design import prepare_design
-from sim.samples import NMNIST_DIR, dataset_samples, default_model, nmnist_available, nmnist_samples, trained_model
+from snn2fpga.sim.design import prepare_design
+from snn2fpga.core.paths import NMNIST_ENV, shared_nmnist_dir
+from snn2fpga.sim.samples import dataset_samples, default_model, nmnist_available, nmnist_samples, trained_model
 
-DEFAULT_LANES = 16  # the Makefile's P
+SIM_LANES = 16  # P of the testbench designs: R_0 = 37 rows at 578 inputs, long enough for the stall cases to bite
 N_DATASET = 20
 N_NMNIST = 20
 N_DVS = 12
@@ -15,14 +16,13 @@ N_DVS = 12
 
 @pytest.fixture(scope="session")
 def default():
-    """(GoldenNetwork, ExportMeta, qonnx path) of the default trained model (see sim/samples.py)."""
+    """The default trained model, resolved (see sim/samples.py)."""
     return default_model()
 
 
 def _design(model):
-    """The RTL of a (network, meta, path) model at the Makefile's P, one LIF unit per lane."""
-    net, meta, _ = model
-    return prepare_design(net, meta.steps, DEFAULT_LANES)
+    """The RTL of a resolved model at SIM_LANES, one LIF unit per lane."""
+    return prepare_design(model.network, model.steps, SIM_LANES)
 
 
 @pytest.fixture(scope="session")
@@ -33,25 +33,22 @@ def default_design(default):
 @pytest.fixture(scope="session")
 def dataset_part(default):
     """The first test samples of the model's dataset (saccade-digits for the default)."""
-    _, meta, _ = default
-    return dataset_samples(meta, N_DATASET)
+    return dataset_samples(default, N_DATASET)
 
 
 @pytest.fixture(scope="session")
 def nmnist_part(default):
     """Real N-MNIST recordings, binned with the model's T and pool; skips if the data is absent."""
-    net, meta, _ = default
     if not nmnist_available():
-        pytest.skip(f"real N-MNIST recordings not found at {NMNIST_DIR} (../shared/data/nmnist-train1k beside the repository)")
-    part = nmnist_samples(meta.steps, meta.pool, N_NMNIST)
-    if part.x.shape[2] != net.n_in:
-        pytest.skip(f"N-MNIST binned with pool {meta.pool} gives {part.x.shape[2]} inputs; the default model takes {net.n_in}")
+        pytest.skip(f"real N-MNIST recordings not found at {shared_nmnist_dir()} (set ${NMNIST_ENV})")
+    part = nmnist_samples(default.steps, default.meta.pool, N_NMNIST)
+    assert part.x.shape[2] == default.network.n_in, "N-MNIST binned like the default model's saccade-digits"
     return part
 
 
 @pytest.fixture(scope="session")
 def dvs():
-    """(GoldenNetwork, ExportMeta, qonnx path) of the model trained on the embedded DVS set `dvs-motions`."""
+    """The model trained on the embedded DVS set `dvs-motions`, resolved."""
     return trained_model("dvs-motions")
 
 
@@ -63,5 +60,4 @@ def dvs_design(dvs):
 @pytest.fixture(scope="session")
 def dvs_part(dvs):
     """The first `dvs-motions` test samples (128×128 DVS, pooled as the model was trained)."""
-    _, meta, _ = dvs
-    return dataset_samples(meta, N_DVS)
+    return dataset_samples(dvs, N_DVS)

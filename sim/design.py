@@ -34,12 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from rtl.verilator_env import verilator_env, verilator_root
-from train.golden import GoldenNetwork
+from snn2fpga.core.paths import build_dir
+from snn2fpga.rtl.lint import WAIVERS as LINT_WAIVERS
+from snn2fpga.rtl.sources import source_key
+from snn2fpga.rtl.verilator_env import verilator_env, verilator_root
+from snn2fpga.core.golden import GoldenNetwork
 
-REPO = Path(__file__).resolve().parents[1]
-BUILD_ROOT = REPO / "build" / "sim"
-LINT_WAIVERS = REPO / "rtl" / "lint.vlt"
+BUILD_ROOT = build_dir("sim").resolve()
 HARNESS_CPP = Path(__file__).with_name("harness.cpp")
 TOP = "snn_top"
 # make variables (command-line strength, through MAKEFLAGS) for the wheel's verilated.mk:
@@ -67,11 +68,6 @@ def _sha(*parts: bytes | str) -> str:
         h.update(p.encode() if isinstance(p, str) else p)
         h.update(b"\0")
     return h.hexdigest()[:16]
-
-
-def _rtl_sources_hash() -> str:
-    files = sorted((REPO / "rtl").glob("*.py")) + [LINT_WAIVERS]
-    return _sha(*(f.read_bytes() for f in files))
 
 
 @contextmanager
@@ -143,10 +139,10 @@ class Design:
 def prepare_design(network: GoldenNetwork, steps: int, lanes: int, root: Path = BUILD_ROOT,
                    units: int | None = None) -> Design:
     """Generate (or reuse) the RTL of `network` at T = `steps`, P = `lanes`, Q = `units` (None: one per lane)."""
-    from rtl.generate import generate  # amaranth loads only when a design is made
+    from snn2fpga.rtl.generate import generate  # amaranth loads only when a design is made
 
-    blob = json.dumps({"net": network.to_dict(), "steps": steps, "lanes": lanes, "units": units}, sort_keys=True)
-    key = _sha(str(CACHE_VERSION), blob, _rtl_sources_hash())
+    blob = json.dumps({"v": CACHE_VERSION, "net": network.to_dict(), "steps": steps, "lanes": lanes, "units": units}, sort_keys=True)
+    key = source_key(blob)[:16]
     out = root / "rtl" / key
     with _locked(out):
         manifest_path = out / "manifest.json"

@@ -16,8 +16,8 @@ from typing import Optional
 
 import numpy as np
 
-from train.contract import ContractError, LIFParams, current_bits, default_delta, membrane_code_range
-from train.golden import GoldenNetwork, QuantLayer, random_network
+from snn2fpga.core.contract import ContractError, LIFParams, current_bits, default_delta, membrane_code_range
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer, random_network
 
 WEIGHTS = ("binary", "ternary", "int2", "int4", "int8")
 MEMBRANES = ("ternary", "int4", "int8", "int16", "full")

@@ -14,15 +14,15 @@ seen. Importable and testable on its own: `from sim.reference import Expectation
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
-from rtl.cycle_model import CycleParams, predict_cycles, schedule, spike_counts
-from train.golden import GoldenNetwork
+from snn2fpga.core.files import write_json, write_npz
+from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, schedule, spike_counts
+from snn2fpga.core.golden import GoldenNetwork
 
 CYCLE_CHECKS = ("exact", "lower_bound", "none")
 
@@ -118,10 +118,7 @@ class Expectations:
         }
         for l, s in enumerate(self.spikes):
             arrays[f"spikes{l}"] = np.packbits(s, axis=-1)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        tmp.replace(path)
+        write_npz(path, arrays)
         return path
 
     @classmethod
@@ -327,6 +324,4 @@ class Report:
         }
 
     def write(self, path: Path, **extra) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**self.to_dict(), **extra}, indent=2) + "\n")
+        write_json(Path(path), {**self.to_dict(), **extra})

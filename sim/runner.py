@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from sim.design import BUILD_ROOT, TOP, Design, build_cocotb, nice_runner, waves_env
-from sim.plan import ENV, ClearCase, Phase, Plan
-from sim.reference import Expectations
+from snn2fpga.sim.design import BUILD_ROOT, TOP, Design, build_cocotb, nice_runner, waves_env
+from snn2fpga.sim.plan import ENV, ClearCase, Phase, Plan
+from snn2fpga.sim.reference import Expectations
 
 TEST_MODULE = "sim.snn_cocotb"
 

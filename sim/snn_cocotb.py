@@ -17,9 +17,9 @@ import logging
 import cocotb
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, SimTimeoutError, with_timeout
 
-from sim.bench import Scoreboard, Stalls, Testbench
-from sim.plan import Plan
-from sim.reference import Expectations, Mismatch
+from snn2fpga.sim.bench import Scoreboard, Stalls, Testbench
+from snn2fpga.sim.plan import Plan
+from snn2fpga.sim.reference import Expectations, Mismatch
 
 log = logging.getLogger("cocotb.snn.tests")
 

@@ -8,12 +8,12 @@ import subprocess
 
 import numpy as np
 
-from rtl.cycle_model import CycleParams
-from sim.batch import read_output, write_input
-from sim.reference import Expectations, SampleRecord, compare
-from rtl.verilator_env import verilator_env, verilator_root
-from train.contract import LIFParams, default_delta
-from train.golden import random_network
+from snn2fpga.rtl.cycle_model import CycleParams
+from snn2fpga.sim.batch import read_output, write_input
+from snn2fpga.sim.reference import Expectations, SampleRecord, compare
+from snn2fpga.rtl.verilator_env import verilator_env, verilator_root
+from snn2fpga.core.contract import LIFParams, default_delta
+from snn2fpga.core.golden import random_network
 
 
 def _expect() -> Expectations:

@@ -13,15 +13,15 @@ import copy
 import numpy as np
 import pytest
 
-from rtl.cycle_model import CycleParams
-from sim.batch import check, run_harness
-from sim.design import prepare_design
-from sim.networks import MEMBRANES, WEIGHTS, coverage, sweep_case
-from sim.plan import ClearCase, Phase
-from sim.reference import Expectations
-from sim.runner import run_cocotb
-from train.contract import LIFParams, default_delta
-from train.golden import GoldenNetwork, QuantLayer, random_network
+from snn2fpga.rtl.cycle_model import CycleParams
+from snn2fpga.sim.batch import check, run_harness
+from snn2fpga.sim.design import prepare_design
+from snn2fpga.sim.networks import MEMBRANES, WEIGHTS, coverage, sweep_case
+from snn2fpga.sim.plan import ClearCase, Phase
+from snn2fpga.sim.reference import Expectations
+from snn2fpga.sim.runner import run_cocotb
+from snn2fpga.core.contract import LIFParams, default_delta
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer, random_network
 
 # random valid gaps on i_stream (longer than the 8 cycles a word takes at P = 16, so they
 # show) and random low stretches of o_stream.ready
@@ -44,8 +44,7 @@ def _phase_report(result, phase: str) -> dict:
 
 
 def _run_model(model, design, samples, name: str):
-    net, _, _ = model
-    expect = _expect(net, design, samples.x, samples.tags, samples.truth)
+    expect = _expect(model.network, design, samples.x, samples.tags, samples.truth)
     result = run_cocotb(design, expect, name, [Phase("back-to-back", list(range(len(expect))), timing=True)])
     assert result.passed, result.describe()
     rep = _phase_report(result, "back-to-back")
@@ -69,8 +68,7 @@ def test_default_model_nmnist_recordings(default, default_design, nmnist_part):
 
 def test_dvs_motions_model_samples(dvs, dvs_design, dvs_part):
     """≥ 10 `dvs-motions` test samples through the model trained on them (2,048 inputs)."""
-    _, meta, _ = dvs
-    assert meta.dataset == "dvs-motions"
+    assert dvs.meta.dataset == "dvs-motions"
     expect, _ = _run_model(dvs, dvs_design, dvs_part, "dvs-motions")
     assert len(expect) >= 10
     assert expect.spikes[0].any() and expect.spikes[-1].any(), "the samples make both layers fire"
@@ -79,8 +77,7 @@ def test_dvs_motions_model_samples(dvs, dvs_design, dvs_part):
 def test_default_model_random_stalls(default, default_design, dataset_part):
     """Random valid gaps on the input and random ready stalls on the output: the same spikes,
     counts and class; cycles no fewer than the model's (and more, so the stalls did bite)."""
-    net, _, _ = default
-    expect = _expect(net, default_design, dataset_part.x[:4], dataset_part.tags[:4], dataset_part.truth[:4])
+    expect = _expect(default.network, default_design, dataset_part.x[:4], dataset_part.tags[:4], dataset_part.truth[:4])
     phases = [Phase(name, [0, 1, 2, 3], s_in, s_out, "lower_bound") for name, (s_in, s_out) in STALLS.items()]
     result = run_cocotb(default_design, expect, "default-stalls", phases)
     assert result.passed, result.describe()
@@ -93,8 +90,7 @@ def test_default_model_clear_mid_sample(default, default_design, dataset_part):
     """`clear` (or `rst`) in the middle of a sample, then a fresh sample: identical to the
     golden model from zero state, to the cycle; step/counts/done back to 0 at once; the
     clearing sweep takes the manifest's clear_cycles."""
-    net, _, _ = default
-    expect = _expect(net, default_design, dataset_part.x[:8], dataset_part.tags[:8], dataset_part.truth[:8])
+    expect = _expect(default.network, default_design, dataset_part.x[:8], dataset_part.tags[:8], dataset_part.truth[:8])
     clears = [
         ClearCase(0, 1, 0.2, trigger="sweep"),  # layer 0 sweeping
         ClearCase(2, 3, 0.55, use_rst=True, trigger="tap0"),  # hidden spikes in flight

@@ -13,11 +13,11 @@ Errors: SynthError (ValueError) > ModelError, TargetError, ToolError, DoesNotFit
 MemoryMappingError.
 """
 
-from synth.errors import DoesNotFitError, MemoryMappingError, ModelError, SynthError, TargetError, ToolError
-from synth.flow import synthesize
-from synth.model import ModelInfo, load_model
-from synth.targets import TARGETS, get_target
-from synth.vivado import write_vivado
+from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, ModelError, SynthError, TargetError, ToolError
+from snn2fpga.synth.flow import synthesize
+from snn2fpga.synth.model import ModelInfo, load_model
+from snn2fpga.synth.targets import TARGETS, get_target
+from snn2fpga.synth.vivado import write_vivado
 
 __all__ = [
     "DoesNotFitError",

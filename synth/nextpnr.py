@@ -17,8 +17,8 @@ import json
 import re
 from pathlib import Path
 
-from synth.errors import DoesNotFitError, ToolError
-from synth.targets import Device, Target
+from snn2fpga.synth.errors import DoesNotFitError, ToolError
+from snn2fpga.synth.targets import Device, Target
 
 _UTIL = re.compile(r"^Info:\s+([A-Za-z0-9_$]+):\s+(\d+)\s*/\s*(\d+)\s+(\d+)%")
 _NO_BELS = re.compile(r"no BELs remaining to implement cell type '([^']+)'")

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from synth.errors import TargetError
+from snn2fpga.synth.errors import TargetError
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,8 @@ _XC7_LUTRAM = {
     "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8,
     "RAM64M8": 8, "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1,
 }
+
+DEFAULT_TARGET = "ecp5"  # the family of `snn2fpga synth` and `bench` unless --target says otherwise
 
 TARGETS: dict[str, Target] = {
     "ecp5": Target(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from synth.errors import ToolError
+from snn2fpga.synth.errors import ToolError
 
 NICE = 10
 TAIL_LINES = 15

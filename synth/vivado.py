@@ -14,13 +14,12 @@ own (snn_top has more ports than some packages have pins; a system wraps it anyw
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from rtl.generate import generate
-from synth.targets import TARGETS, resolve_device
-from train.files import publish_dir, work_dir
-from train.golden import GoldenNetwork
+from snn2fpga.rtl.generate import generate
+from snn2fpga.synth.targets import TARGETS, resolve_device
+from snn2fpga.core.files import building_dir
+from snn2fpga.core.golden import GoldenNetwork
 
 TCL = """\
 # Vivado non-project flow for snn_top, written by synth/vivado.py ({source}).
@@ -75,12 +74,7 @@ def write_vivado(network: GoldenNetwork, steps: int, lanes: int, out_dir, part: 
     """Write out_dir/rtl/ and out_dir/build.tcl (atomically); return the Tcl path."""
     dev = resolve_device(TARGETS["xc7"], part)  # validates the part name
     out_dir = Path(out_dir)
-    work = work_dir(out_dir)
-    try:
+    with building_dir(out_dir) as work:
         manifest = generate(network, steps, lanes, work / "rtl", source=source, units=units)
         (work / "build.tcl").write_text(vivado_tcl(manifest, dev.name, freq_mhz, source))
-        publish_dir(work, out_dir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return out_dir / "build.tcl"

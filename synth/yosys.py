@@ -24,8 +24,8 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from synth.errors import MemoryMappingError, ToolError
-from synth.targets import Target
+from snn2fpga.synth.errors import MemoryMappingError, ToolError
+from snn2fpga.synth.targets import Target
 
 MEMORY_POLICIES = ("block", "auto")
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from train.contract import (
+from snn2fpga.core.contract import (
     ContractError,
     LIFParams,
     current_bits,

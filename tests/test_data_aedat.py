@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from train.data import EVENT_DTYPE, EventFileError, make_events
-from train.data import datasets as D
-from train.data.aedat import (
+from snn2fpga.train.data import EVENT_DTYPE, EventFileError, make_events
+from snn2fpga.train.data import datasets as D
+from snn2fpga.train.data.aedat import (
     AedatWarning,
     decode_aedat31,
     encode_aedat31,
@@ -25,7 +25,7 @@ from train.data.aedat import (
     read_aedat31,
     write_aedat31,
 )
-from train.data.dvsgesture import (
+from snn2fpga.train.data.dvsgesture import (
     DVSGESTURE_CLASSES,
     dvsgesture_files,
     read_labels,

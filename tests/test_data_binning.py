@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from train.data import bin_events, make_events, n_inputs, pooled_size
+from snn2fpga.train.data import bin_events, make_events, n_inputs, pooled_size
 
 
 def ev(*rows: tuple[int, int, int, int]) -> np.ndarray:

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import train.data.datasets as datasets
-from train.data import bin_events, load_dataset, make_events, read_nmnist_bin, write_nmnist_bin
-from train.data.saccade_digits import default_root
+import snn2fpga.train.data.datasets as datasets
+from snn2fpga.train.data import bin_events, load_dataset, make_events, read_nmnist_bin, write_nmnist_bin
+from snn2fpga.train.data.saccade_digits import default_root
 
 SHARED = default_root()  # the generated dataset in the user's cache, before tests redirect the cache
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nmnist-train1k"
@@ -121,9 +121,13 @@ def test_stale_unpacked_cache_is_rebuilt_not_misread(tmp_path, monkeypatch):
 
 def test_pool_defaults_to_the_datasets_own() -> None:
     """34×34 N-MNIST pools by 2, 128×128 DVS by 4, unless the user gives --pool."""
-    from train.cli import parser
-    from train.config import TrainConfig
+    import argparse
+
+    from snn2fpga.train.cli import add_arguments
+    from snn2fpga.train.config import TrainConfig
 
     assert [TrainConfig(dataset=d).pool for d in ("saccade-digits", "nmnist", "dvs-motions", "dvsgesture")] == [2, 2, 4, 4]
     assert TrainConfig(dataset="dvs-motions", pool=8).pool == 8
-    assert parser().parse_args(["--dataset", "dvs-motions"]).pool is None  # resolved by TrainConfig
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args(["--dataset", "dvs-motions"]).pool is None  # resolved by TrainConfig

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from train.data import EventFileError, bin_events, n_inputs
-from train.data import datasets as D
-from train.data.aedat import encode_aedat31, read_aedat31
-from train.data.dvs_motions import (
+from snn2fpga.train.data import EventFileError, bin_events, n_inputs
+from snn2fpga.train.data import datasets as D
+from snn2fpga.train.data.aedat import encode_aedat31, read_aedat31
+from snn2fpga.train.data.dvs_motions import (
     DVS_MOTIONS_CLASSES,
     DVS_MOTIONS_SENSOR,
     GENERATOR_VERSION,
@@ -33,8 +33,8 @@ from train.data.dvs_motions import (
     record,
     recording_name,
 )
-from train.data.dvsgesture import read_labels, read_segment, split_segments
-from train.data.emulator import pixel_thresholds
+from snn2fpga.train.data.dvsgesture import read_labels, read_segment, split_segments
+from snn2fpga.train.data.emulator import pixel_thresholds
 
 SMALL = MotionsConfig(
     users=3, test_users=1, lightings=("lab", "dim"), gesture_us=(300_000, 400_000), pause_us=(100_000, 150_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from train.data import DVSConfig, emulate_dvs, pixel_thresholds
+from snn2fpga.train.data import DVSConfig, emulate_dvs, pixel_thresholds
 
 QUIET = DVSConfig(threshold_on=0.25, threshold_off=0.25, mismatch=0.0, noise_hz=0.0)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from train.data import (
+from snn2fpga.train.data import (
     EVENT_DTYPE,
     EventFileError,
     list_nmnist,

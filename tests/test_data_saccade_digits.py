@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from train.data import EventFileError, SaccadeConfig, ensure_saccade_digits, list_nmnist, read_nmnist_bin
-from train.data.emulator import pixel_thresholds
-from train.data.nmnist import NMNIST_SENSOR, encode_nmnist
-from train.data.saccade_digits import GENERATOR_VERSION, META_FILE, image_index, record_digit, saccade_offsets
+from snn2fpga.train.data import EventFileError, SaccadeConfig, ensure_saccade_digits, list_nmnist, read_nmnist_bin
+from snn2fpga.train.data.emulator import pixel_thresholds
+from snn2fpga.train.data.nmnist import NMNIST_SENSOR, encode_nmnist
+from snn2fpga.train.data.saccade_digits import GENERATOR_VERSION, META_FILE, image_index, record_digit, saccade_offsets
 
 CONFIG = SaccadeConfig()
 

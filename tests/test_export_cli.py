@@ -1,10 +1,14 @@
-"""`python -m export runs/<name>`: writes model.qonnx + model.nir, reports size and cost; cost numbers."""
+"""`snn2fpga export runs/<name>`: writes model.qonnx + model.nir, reports size and cost; cost numbers."""
 
 import json
 
-from export import inference_cost, load_network
-from export.__main__ import main
-from export.testing import make_run, random_spikes
+from snn2fpga.export import inference_cost, load_network
+from snn2fpga.cli import main as cli
+
+
+def main(argv):
+    return cli(["export", *argv])
+from snn2fpga.export.testing import make_run, random_spikes
 
 
 def test_cli_writes_files_and_reports(tmp_path, capsys):
@@ -20,8 +24,9 @@ def test_cli_writes_files_and_reports(tmp_path, capsys):
 
 
 def test_cli_error_is_one_line(tmp_path, capsys):
-    assert main([str(tmp_path / "nothing")]) == 1
-    assert "error:" in capsys.readouterr().err
+    assert main([str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and len(err.strip().splitlines()) == 1
 
 
 def test_inference_cost_counts_matmuls_and_lif_state(tmp_path):

@@ -5,9 +5,9 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from export import ExportError, LIFAttributeError, ModelFileError, UnsupportedModelError, export_network, load_network
-from train.contract import LIFParams
-from train.golden import QuantLayer, GoldenNetwork, random_network
+from snn2fpga.export import ExportError, LIFAttributeError, ModelFileError, UnsupportedModelError, export_network, load_network
+from snn2fpga.core.contract import LIFParams
+from snn2fpga.core.golden import QuantLayer, GoldenNetwork, random_network
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from export.lif_op import DOMAIN, LIF, lif_attributes, make_lif_node
-from export.errors import LIFAttributeError
-from train.contract import LIFParams, lif_step
+from snn2fpga.export.lif_op import DOMAIN, LIF, lif_attributes, make_lif_node
+from snn2fpga.export.errors import LIFAttributeError
+from snn2fpga.core.contract import LIFParams, lif_step
 
 PARAMS = [
     LIFParams(5, 2, "subtract", "ternary", 3, 16),

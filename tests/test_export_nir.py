@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from export import ModelFileError, UnsupportedModelError, export_network
-from export.nir_bridge import KEY, export_nir, from_nir, read_nir, to_nir, write_nir
-from export.testing import random_spikes
-from train.contract import LIFParams
-from train.golden import random_network
+from snn2fpga.export import ModelFileError, UnsupportedModelError, export_network
+from snn2fpga.export.nir_bridge import KEY, export_nir, from_nir, read_nir, to_nir, write_nir
+from snn2fpga.export.testing import random_spikes
+from snn2fpga.core.contract import LIFParams
+from snn2fpga.core.golden import random_network
 
 CASES = [
     ("ternary", LIFParams(5, 2, "subtract", "ternary", 3, 16), False, 1.0),

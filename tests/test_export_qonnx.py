@@ -8,11 +8,11 @@ import onnx
 import pytest
 import torch
 
-from export import export_model, export_network, load_network, run_qonnx
-from export.testing import make_run, random_spikes
-from train.contract import LIFParams
-from train.golden import random_network
-from train.trainer import load_model
+from snn2fpga.export import export_model, export_network, load_network, run_qonnx
+from snn2fpga.export.testing import make_run, random_spikes
+from snn2fpga.core.contract import LIFParams
+from snn2fpga.core.golden import random_network
+from snn2fpga.train.trainer import load_model
 
 WEIGHTS = ["binary", "ternary", "int4", "int8"]
 MEMBRANES = ["ternary", "int8", "full"]
@@ -22,7 +22,7 @@ SAMPLES = 200
 @pytest.fixture(scope="module")
 def data():
     """≥200 test samples of the embedded dataset (T=10, pool 2: 578 inputs) and calibration spikes."""
-    from train.data import load_dataset
+    from snn2fpga.train.data import load_dataset
 
     d = load_dataset("saccade-digits", None, steps=10, pool=2)
     assert len(d.test_x) >= SAMPLES and d.n_in == 578
@@ -85,7 +85,7 @@ def test_checker_and_cleanup_keep_meaning(tmp_path, data):
     x = data.test_x[:64]
     assert_same(run_qonnx(cleaned, x), run_qonnx(path, x), "after cleanup")
     net, meta = load_network(path)
-    from export.loader import parse_model
+    from snn2fpga.export.loader import parse_model
 
     net2, meta2 = parse_model(cleaned.model)
     assert net2.to_dict() == net.to_dict() and meta2 == meta
@@ -114,7 +114,7 @@ def test_graph_layout(tmp_path):
     assert [i.name for i in g.input] == ["spikes_in", "mem_in_0", "mem_in_1"]
     assert [o.name for o in g.output] == ["spikes_0", "spikes_1", "mem_out_0", "mem_out_1"]
     assert [n.op_type for n in g.node] == ["Quant", "Quant", "MatMul", "Div", "Add", "LIF", "MatMul", "Div", "Add", "LIF"]
-    assert {o.domain: o.version for o in model.opset_import}["export.lif_op"] == 1
+    assert {o.domain: o.version for o in model.opset_import}["snn2fpga.export.lif_op"] == 1
     lif = g.node[5]
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in lif.attribute}
     assert attrs == {"threshold": 2, "leak_shift": 2, "reset": b"subtract", "membrane": b"int8", "delta": 1, "acc_bits": 16}

@@ -1,4 +1,4 @@
-"""`python -m hls runs/<name>`: export if needed, project written atomically, compiled, checked; errors exit 1."""
+"""`snn2fpga hls runs/<name>`: export if needed, project written atomically, compiled, checked; errors exit 2."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import json
 
 
 def test_cli_exports_builds_and_checks(tmp_path, capsys):
-    from export.testing import make_run, random_spikes
-    from hls.__main__ import main
+    from snn2fpga.export.testing import make_run, random_spikes
+    from snn2fpga.cli import main
 
     run = make_run(tmp_path / "runs" / "tiny", random_spikes(16, 4, 24, rate=0.2), n_classes=3, hidden=[6], steps=4)
     out = tmp_path / "build" / "tiny" / "hls"
     out.mkdir(parents=True)
     (out / "stale.txt").write_text("from an earlier build")
-    assert main([str(run), "--out", str(out), "--samples", "12"]) == 0
+    assert main(["hls", str(run), "--out", str(out), "--samples", "12"]) == 0
     text = capsys.readouterr().out
     assert "exporting" in text and "PASS: 12 samples × 4 steps" in text and "ms/sample" in text
     assert (run / "model.qonnx").is_file()
@@ -24,8 +24,9 @@ def test_cli_exports_builds_and_checks(tmp_path, capsys):
     assert len((out / "tb_data" / "tb_input_features.dat").read_text().splitlines()) == 4 * 4  # 4 samples × T
 
 
-def test_cli_error_exits_1(tmp_path, capsys):
-    from hls.__main__ import main
+def test_cli_error_exits_2(tmp_path, capsys):
+    from snn2fpga.cli import main
 
-    assert main([str(tmp_path / "missing")]) == 1
-    assert "error:" in capsys.readouterr().err
+    assert main(["hls", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and len(err.strip().splitlines()) == 1

@@ -18,8 +18,8 @@ import re
 import numpy as np
 import pytest
 
-from train.contract import ContractError, LIFParams, default_delta
-from train.golden import GoldenNetwork, random_network
+from snn2fpga.core.contract import ContractError, LIFParams, default_delta
+from snn2fpga.core.golden import GoldenNetwork, random_network
 
 WEIGHTS = ("binary", "ternary", "int2", "int3", "int4", "int6", "int8")
 MEMBRANES = ("ternary", "int2", "int3", "int4", "int8", "int16", "full")
@@ -67,8 +67,8 @@ def mixed_network(x: np.ndarray, seed: int = 0) -> tuple[GoldenNetwork, list[tup
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    import export
-    from hls.build import build_hls
+    from snn2fpga import export
+    from snn2fpga.hls.build import build_hls
 
     rng = np.random.default_rng(1)
     calib = (rng.random((40, STEPS, N_IN)) < 0.3).astype(np.uint8)
@@ -131,9 +131,9 @@ def test_datapath_types_are_exact_integers(mixed):
 
 @pytest.fixture(scope="module")
 def brevitas_int4(tmp_path_factory):
-    import export
-    from export.testing import make_run, random_spikes
-    from hls.build import build_hls
+    from snn2fpga import export
+    from snn2fpga.export.testing import make_run, random_spikes
+    from snn2fpga.hls.build import build_hls
 
     tmp = tmp_path_factory.mktemp("hls_int4")
     calib = random_spikes(32, 6, 40, rate=0.2, seed=3)
@@ -156,7 +156,7 @@ def test_generated_cpp_testbench_reproduces_golden(brevitas_int4, tmp_path):
     import shutil
     import subprocess
 
-    from hls.testbench import compare_log
+    from snn2fpga.hls.testbench import compare_log
 
     runner, _ = brevitas_int4
     if shutil.which("g++") is None:
@@ -175,10 +175,10 @@ def test_generated_cpp_testbench_reproduces_golden(brevitas_int4, tmp_path):
 
 @pytest.fixture(scope="module")
 def default_design(tmp_path_factory):
-    import export
-    from export.testing import make_run
-    from hls.build import build_hls
-    from train.data import load_dataset
+    from snn2fpga import export
+    from snn2fpga.export.testing import make_run
+    from snn2fpga.hls.build import build_hls
+    from snn2fpga.train.data import load_dataset
 
     data = load_dataset("saccade-digits", None, steps=10, pool=2)
     tmp = tmp_path_factory.mktemp("hls_default")

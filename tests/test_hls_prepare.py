@@ -7,15 +7,15 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from train.contract import LIFParams, default_delta
-from train.golden import random_network
+from snn2fpga.core.contract import LIFParams, default_delta
+from snn2fpga.core.golden import random_network
 
 LIF = LIFParams(threshold=3, leak_shift=2, reset="subtract", membrane="ternary", delta=default_delta("ternary", 3), acc_bits=16)
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    import export
+    from snn2fpga import export
 
     tmp = tmp_path_factory.mktemp("hls_prepare")
     plain = random_network([10, 7, 4], "int4", LIF, seed=2)
@@ -37,8 +37,8 @@ def _weights_of(model, lif):
 
 
 def test_prepared_graph_layout(exported):
-    from hls.prepare import prepare
-    from hls.stateful_op import DOMAIN
+    from snn2fpga.hls.prepare import prepare
+    from snn2fpga.hls.stateful_op import DOMAIN
 
     (path, net), _ = exported
     prep = prepare(path)
@@ -57,7 +57,7 @@ def test_prepared_graph_layout(exported):
 
 
 def test_bias_and_binary_weights(exported):
-    from hls.prepare import prepare
+    from snn2fpga.hls.prepare import prepare
 
     _, (path, net) = exported
     m = prepare(path).model
@@ -69,8 +69,8 @@ def test_bias_and_binary_weights(exported):
 
 
 def test_scale_that_does_not_fold_is_refused(exported):
-    from hls.errors import UnsupportedGraphError
-    from hls.prepare import prepare
+    from snn2fpga.hls.errors import UnsupportedGraphError
+    from snn2fpga.hls.prepare import prepare
 
     (path, _), _ = exported
     model = onnx.load(str(path))
@@ -82,8 +82,8 @@ def test_scale_that_does_not_fold_is_refused(exported):
 
 
 def test_unsupported_op_is_named_with_the_allow_list(exported):
-    from hls.errors import UnsupportedGraphError
-    from hls.prepare import prepare
+    from snn2fpga.hls.errors import UnsupportedGraphError
+    from snn2fpga.hls.prepare import prepare
 
     (path, _), _ = exported
     model = onnx.load(str(path))
@@ -96,7 +96,7 @@ def test_unsupported_op_is_named_with_the_allow_list(exported):
 
 
 def test_tampered_lif_attribute_is_named(exported):
-    from hls.prepare import prepare
+    from snn2fpga.hls.prepare import prepare
 
     (path, _), _ = exported
     model = onnx.load(str(path))
@@ -108,8 +108,8 @@ def test_tampered_lif_attribute_is_named(exported):
 
 def test_biasless_gemm_becomes_matmul():
     """A Gemm(x, Quant(W), transB=1) without C (what some exporters write) is accepted."""
-    import export.lif_op as lif_op
-    from hls.prepare import prepare
+    import snn2fpga.export.lif_op as lif_op
+    from snn2fpga.hls.prepare import prepare
 
     w = np.array([[1, -1, 0], [0, 1, 1]], dtype=np.float32)  # [N=2, N_in=3]
     inits = [
@@ -145,8 +145,8 @@ def test_extension_registration_is_idempotent():
     from hls4ml.converters.onnx_to_hls import layer_handlers
     from hls4ml.model.layers import layer_map
 
-    from hls.errors import HlsError
-    from hls.extension import register_extension
+    from snn2fpga.hls.errors import HlsError
+    from snn2fpga.hls.extension import register_extension
 
     a, b = register_extension("Vitis"), register_extension("Vitis")
     assert a is b and "LIF" in layer_handlers and "LIF" in layer_map
@@ -156,7 +156,7 @@ def test_extension_registration_is_idempotent():
 
 
 def test_vivado_backend_writes_a_project(exported, tmp_path):
-    from hls.build import build_hls
+    from snn2fpga.hls.build import build_hls
 
     (path, _), _ = exported
     runner = build_hls(path, tmp_path / "viv" / "hls", backend="Vivado", csim=False)
@@ -165,7 +165,7 @@ def test_vivado_backend_writes_a_project(exported, tmp_path):
     assert [p.name for p in (tmp_path / "viv").iterdir()] == ["hls"]  # the temporary folder was renamed
     cpp = (tmp_path / "viv" / "hls" / "firmware" / "snn.cpp").read_text()
     assert cpp.count("nnet::lif<") == 2 and "reset" in cpp
-    from hls.errors import HlsError
+    from snn2fpga.hls.errors import HlsError
 
     with pytest.raises(HlsError, match=r"\[B, T, 10\]"):
         runner.run(np.zeros((2, 5, 11), dtype=np.uint8))

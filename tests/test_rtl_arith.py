@@ -6,7 +6,7 @@ import pytest
 from amaranth import Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
-from rtl.arith import csd_digits, times_const
+from snn2fpga.rtl.arith import csd_digits, times_const
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3, 5, 7, 10, 11, 23, 64, 255, 683, 43691])
@@ -41,8 +41,8 @@ def test_no_multiplier_cell_in_the_lif_lane():
     """The neuron lane with Δ = 5 (not a power of two) elaborates to no $mul cell."""
     from amaranth.back import rtlil
 
-    from rtl.neuron import LIFUpdate
-    from train.contract import LIFParams
+    from snn2fpga.rtl.neuron import LIFUpdate
+    from snn2fpga.core.contract import LIFParams
 
     text = rtlil.convert(LIFUpdate(LIFParams(10, 2, "subtract", "int8", 5, 16), 9))
     assert "$mul" not in text

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from export import export_model
-from export.testing import make_run
-from rtl.cycle_model import CycleParams, predict_cycles, spike_counts
-from rtl.figures import figures, markdown, with_membrane
-from train.data import load_dataset
-from train.golden import random_network
-from train.contract import LIFParams
+from snn2fpga.export import export_model
+from snn2fpga.export.testing import make_run
+from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, spike_counts
+from snn2fpga.rtl.figures import figures, markdown, with_membrane
+from snn2fpga.train.data import load_dataset
+from snn2fpga.core.golden import random_network
+from snn2fpga.core.contract import LIFParams
 
 
 def test_with_membrane_keeps_weights_and_changes_state_width():
@@ -35,7 +35,7 @@ def test_figures_of_a_small_run(tmp_path: Path):
     # the cycle model over the whole test set: P = 8 is faster; a sample checked by hand
     c1, c8 = f["lanes"][1]["cycles"], f["lanes"][8]["cycles"]
     assert c8["mean"] < c1["mean"] and c1["min"] <= c1["mean"] <= c1["max"]
-    from export import load_network
+    from snn2fpga.export import load_network
 
     net, _ = load_network(run / "model.qonnx")
     x = data.test_x

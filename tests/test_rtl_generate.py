@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from rtl.__main__ import main
-from rtl.generate import GenerateError, generate
-from rtl.lint import lint
-from train.contract import LIFParams, default_delta
-from train.golden import random_network
+from snn2fpga.cli import main
+from snn2fpga.rtl.generate import GenerateError, generate
+from snn2fpga.rtl.lint import lint
+from snn2fpga.core.contract import LIFParams, default_delta
+from snn2fpga.core.golden import random_network
 
 def _net(sizes=(12, 9, 4), weight_quant="int4", membrane="int8", bias=True):
     lif = LIFParams(3, 2, "subtract", membrane, default_delta(membrane, 3), 10)
@@ -86,28 +86,33 @@ def test_generate_rejects_bad_arguments(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_cli_on_a_json_network(tmp_path, capsys):
-    data = _net().to_dict()
-    (tmp_path / "net.json").write_text(json.dumps({**data, "steps": 4}))
-    assert main([str(tmp_path / "net.json"), "--lanes", "4", "--out", str(tmp_path / "out")]) == 0
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert manifest["steps"] == 4 and manifest["lanes"] == 4
-    assert "wrote" in capsys.readouterr().out
+def test_cli_on_an_exported_model(tmp_path, capsys):
+    """`snn2fpga rtl` reads export's model.qonnx through resolve_model; P, Q and bad paths."""
+    from snn2fpga.export import export_network
 
-    (tmp_path / "nosteps.json").write_text(json.dumps(data))
-    assert main([str(tmp_path / "nosteps.json"), "--out", str(tmp_path / "o2")]) == 2
-    assert "steps" in capsys.readouterr().err
-    assert main([str(tmp_path / "nosteps.json"), "--steps", "3", "--out", str(tmp_path / "o2")]) == 0
+    net = _net()
+    export_network(net, tmp_path / "run" / "model.qonnx", 4)
+    assert main(["rtl", str(tmp_path / "run"), "--lanes", "4", "--units", "all", "--out", str(tmp_path / "out")]) == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["steps"] == 4 and manifest["lanes"] == 4 and manifest["units"] is None
+    assert "wrote" in capsys.readouterr().out
     # Q = 2 LIF units over 4 lanes: 2 slices, 3 sweep cycles a row, in the manifest's cycle model
-    assert main([str(tmp_path / "net.json"), "--lanes", "4", "--units", "2", "--out", str(tmp_path / "q2")]) == 0
+    assert main(["rtl", str(tmp_path / "run"), "--lanes", "4", "--units", "2", "--out", str(tmp_path / "q2")]) == 0
     manifest = json.loads((tmp_path / "q2" / "manifest.json").read_text())
     assert manifest["units"] == 2 and [l["slices"] for l in manifest["layers"]] == [2, 2]
     assert manifest["cycle_model"]["row_cycles"] == [3, 3]
-    assert main([str(tmp_path / "missing.qonnx"), "--out", str(tmp_path / "o3")]) == 2
-    assert "not found" in capsys.readouterr().err
-    (tmp_path / "run").mkdir()  # a run folder that was never exported
-    assert main([str(tmp_path / "run"), "--out", str(tmp_path / "o3")]) == 2
-    assert "model.qonnx not found" in capsys.readouterr().err
+    capsys.readouterr()
+    for bad, says in ((["--units", "0"], "--units"), (["--lanes", "0"], "--lanes"), (["--units", "x"], "'all'")):
+        assert main(["rtl", str(tmp_path / "run"), *bad, "--out", str(tmp_path / "o4")]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1
+    assert main(["rtl", str(tmp_path / "missing.qonnx"), "--out", str(tmp_path / "o3")]) == 2
+    assert "no such run folder or model file" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()  # a run folder that was never trained
+    assert main(["rtl", str(tmp_path / "empty"), "--out", str(tmp_path / "o3")]) == 2
+    err = capsys.readouterr().err
+    assert "neither model.qonnx nor model.pt" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o3").exists() and not (tmp_path / "o4").exists()
 
 
 @pytest.mark.parametrize(("lanes", "units"), [(1, None), (3, None), (8, None), (8, 3)])
@@ -126,18 +131,15 @@ def test_verilator_lint_default_shape(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
 
 
-def test_cli_on_an_exported_qonnx_model(tmp_path):
-    """The real input of the stage: export's model.qonnx, read back by export.load_network."""
-    export = pytest.importorskip("export")
-    try:
-        export_network, _ = export.export_network, export.load_network
-    except AttributeError as exc:
-        pytest.skip(f"the export stage has no QONNX writer/loader yet ({exc})")
+def test_cli_output_equals_the_library_call(tmp_path):
+    """The command writes exactly what rtl.generate writes for the same network and point."""
+    from snn2fpga.export import export_network
+
     net = _net()
     export_network(net, tmp_path / "run" / "model.qonnx", 5)
-    assert main([str(tmp_path / "run"), "--lanes", "3", "--out", str(tmp_path / "from_qonnx")]) == 0
+    assert main(["rtl", str(tmp_path / "run"), "--lanes", "3", "--units", "all", "--out", str(tmp_path / "from_qonnx")]) == 0
     generate(net, 5, 3, tmp_path / "from_net")
     same = [(tmp_path / d / "snn_top.v").read_text() for d in ("from_qonnx", "from_net")]
     assert same[0] == same[1]
     manifest = json.loads((tmp_path / "from_qonnx" / "manifest.json").read_text())
-    assert manifest["steps"] == 5 and manifest["source"].endswith("run")
+    assert manifest["steps"] == 5 and manifest["source"].endswith("model.qonnx")

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from amaranth import Fragment, Shape, UnusedElaboratable
 
-from rtl.cycle_model import CycleParams, schedule
-from rtl.layer import LayerConfigError, LayerCore
-from rtl.testbench import Stalls, run_layer
-from train.contract import MEMBRANE_QUANTS, WEIGHT_QUANTS, LIFParams, default_delta
-from train.golden import GoldenNetwork, QuantLayer, random_network
+from snn2fpga.rtl.cycle_model import CycleParams, schedule
+from snn2fpga.rtl.layer import LayerConfigError, LayerCore
+from snn2fpga.rtl.testbench import Stalls, run_layer
+from snn2fpga.core.contract import MEMBRANE_QUANTS, WEIGHT_QUANTS, LIFParams, default_delta
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer, random_network
 
 N_IN, N, T = 12, 7, 5
 LANES = (1, 3, 8)

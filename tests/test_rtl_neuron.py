@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from amaranth.sim import Simulator
 
-from rtl.neuron import LIFUpdate, reciprocal
-from train.contract import LIFParams, current_bits, default_delta, lif_step, membrane_code_range
+from snn2fpga.rtl.neuron import LIFUpdate, reciprocal
+from snn2fpga.core.contract import LIFParams, current_bits, default_delta, lif_step, membrane_code_range
 
 
 def _params(membrane, threshold, acc_bits, leak, reset, delta=None):

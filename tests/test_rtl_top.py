@@ -9,10 +9,10 @@ word to `done` equal the cycle model back to back and are no fewer under stalls;
 import numpy as np
 import pytest
 
-from rtl.cycle_model import CycleParams, predict_cycles, sample_cycles, schedule, spike_counts, step_cycles_closed_form
-from rtl.testbench import Stalls, run_top
-from train.contract import LIFParams, default_delta
-from train.golden import GoldenNetwork, QuantLayer, random_network
+from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, sample_cycles, schedule, spike_counts, step_cycles_closed_form
+from snn2fpga.rtl.testbench import Stalls, run_top
+from snn2fpga.core.contract import LIFParams, default_delta
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer, random_network
 
 SIZES, T = [12, 9, 4], 6
 
@@ -144,7 +144,7 @@ def test_clear_takes_the_documented_cycles():
     """After `clear` falls, `clearing` stays high max_l(R_l) + 2 cycles; then input is accepted."""
     from amaranth.sim import Simulator
 
-    from rtl.top import SNNTop
+    from snn2fpga.rtl.top import SNNTop
 
     net = _network()
     top = SNNTop(net, T, 2)  # R = 5 and 2

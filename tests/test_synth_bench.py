@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from rtl.cycle_model import CycleParams, predict_cycles
-from synth.bench import _plan, bench_markdown, weight_variant
-from synth.metrics import (
+from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles
+from snn2fpga.synth.bench import _plan, bench_markdown, weight_variant
+from snn2fpga.synth.metrics import (
     cycle_stats,
     lane_bound,
     latency_us,
@@ -15,8 +15,8 @@ from synth.metrics import (
     spiker_comparison,
     synaptic_ops,
 )
-from train.contract import LIFParams
-from train.golden import random_network
+from snn2fpga.core.contract import LIFParams
+from snn2fpga.core.golden import random_network
 
 
 def test_latency_and_throughput_from_cycles_and_fmax():

@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-from synth.errors import DoesNotFitError
-from synth.flow import synthesize
-from synth.targets import TARGETS
-from synth.yosys import parse_stat
-from train.contract import LIFParams
-from train.golden import random_network
+from snn2fpga.synth.errors import DoesNotFitError
+from snn2fpga.synth.flow import synthesize
+from snn2fpga.synth.targets import TARGETS
+from snn2fpga.synth.yosys import parse_stat
+from snn2fpga.core.contract import LIFParams
+from snn2fpga.core.golden import random_network
 
 
 def _tiny():

@@ -5,17 +5,17 @@ import json
 
 import pytest
 
-from rtl.generate import generate
-from synth import nextpnr, yosys
-from synth.__main__ import main as synth_main
-from synth.errors import DoesNotFitError, MemoryMappingError, ModelError, SynthError, TargetError
-from synth.flow import _check_capacity
-from synth.model import load_model
-from synth.targets import TARGETS, get_target, resolve_device
-from synth.vivado import write_vivado
-from synth.wrapper import WRAPPER_TOP, pin_count, wrapper_verilog
-from train.contract import LIFParams
-from train.golden import random_network
+from snn2fpga.rtl.generate import generate
+from snn2fpga.synth import nextpnr, yosys
+from snn2fpga.cli import main as synth_main
+from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, ModelError, SynthError, TargetError
+from snn2fpga.synth.flow import _check_capacity
+from snn2fpga.synth.model import load_model
+from snn2fpga.synth.targets import TARGETS, get_target, resolve_device
+from snn2fpga.synth.vivado import write_vivado
+from snn2fpga.synth.wrapper import WRAPPER_TOP, pin_count, wrapper_verilog
+from snn2fpga.core.contract import LIFParams
+from snn2fpga.core.golden import random_network
 
 LIF = LIFParams(threshold=2, leak_shift=2, reset="subtract", membrane="ternary", delta=1, acc_bits=8)
 
@@ -160,20 +160,21 @@ def test_vivado_script(tmp_path):
     assert "report_timing" in text and "Not run by the snn2fpga project" in text
 
 
-def test_load_model_from_json_and_errors(tmp_path):
+def test_load_model_reads_the_qonnx_and_refuses_what_is_not_a_model(tmp_path):
+    from snn2fpga.export import export_network
+
     net = random_network([16, 8, 3], "ternary", LIF, seed=1)
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps(net.to_dict() | {"steps": 4, "pool": 2, "dataset": "saccade-digits"}))
-    info = load_model(path)
-    assert (info.name, info.steps, info.pool, info.sizes, info.network_source) == ("tiny", 4, 2, [16, 8, 3], "network.json")
-    with pytest.raises(ModelError, match="no model.qonnx, model.pt"):
+    export_network(net, tmp_path / "tiny.qonnx", steps=4, pool=2)
+    info = load_model(tmp_path / "tiny.qonnx")
+    assert (info.name, info.steps, info.sizes) == ("tiny", 4, [16, 8, 3])
+    assert info.describe()["file_sha256"] and info.describe()["pool"] == 2
+    with pytest.raises(ValueError, match="neither model.qonnx nor model.pt"):
         load_model(tmp_path)
-    bad = tmp_path / "nosteps.json"
-    bad.write_text(json.dumps(net.to_dict()))
-    with pytest.raises(ModelError, match="'steps'"):
-        load_model(bad)
+    (tmp_path / "net.json").write_text("{}")
+    with pytest.raises(ValueError, match="not a model"):
+        load_model(tmp_path / "net.json")
 
 
 def test_cli_reports_bad_input(tmp_path, capsys):
-    assert synth_main([str(tmp_path), "--target", "ecp5"]) == 2
-    assert "no model.qonnx, model.pt" in capsys.readouterr().err
+    assert synth_main(["synth", str(tmp_path), "--target", "ecp5"]) == 2
+    assert "neither model.qonnx nor model.pt" in capsys.readouterr().err

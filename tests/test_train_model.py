@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from train.config import TrainConfig
-from train.contract import ContractError, membrane_code_range, weight_code_range
-from train.model import QuantSNN
-from train.trainer import train_model
+from snn2fpga.train.config import TrainConfig
+from snn2fpga.core.contract import ContractError, membrane_code_range, weight_code_range
+from snn2fpga.train.model import QuantSNN
+from snn2fpga.train.trainer import train_model
 
 WEIGHTS = ["binary", "ternary", "int2", "int4", "int8"]
 MEMBRANES = ["ternary", "int2", "int8", "int16", "full"]

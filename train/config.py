@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
-from train.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS, ContractError
-from train.surrogate import SURROGATES
+from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS, ContractError
+from snn2fpga.train.data.datasets import DataSource
+from snn2fpga.train.surrogate import SURROGATES
 
 
 @dataclass
@@ -44,8 +45,10 @@ class TrainConfig:
         for name, value, allowed in checks:
             if value not in allowed:
                 raise ContractError(f"--{name} {value!r} unknown; choose one of {', '.join(allowed)}")
+        if self.data_dir is not None:  # recorded absolute, so later stages find it from anywhere
+            self.data_dir = str(Path(self.data_dir).expanduser().resolve())
         if self.pool is None:
-            from train.data.datasets import default_pool
+            from snn2fpga.train.data.datasets import default_pool
 
             self.pool = default_pool(self.dataset)
         for name in ("steps", "pool", "epochs", "batch_size"):
@@ -53,6 +56,10 @@ class TrainConfig:
                 raise ContractError(f"--{name.replace('_', '-')} must be ≥ 1, got {getattr(self, name)}")
         if not self.hidden or any(h < 1 for h in self.hidden):
             raise ContractError(f"--hidden must be positive layer sizes, got {self.hidden}")
+
+    def data_source(self) -> DataSource:
+        """What this run trains and tests on (recorded in metrics.json and the export)."""
+        return DataSource(self.dataset, self.data_dir, self.seed, self.test_fraction, self.steps, int(self.pool))
 
     @property
     def name(self) -> str:

@@ -7,10 +7,10 @@ import torch
 from brevitas import nn as qnn
 from torch import nn
 
-from train.config import TrainConfig
-from train.golden import GoldenNetwork, QuantLayer
-from train.neuron import QuantLIF
-from train.quant import unit_scale, weight_quant_kwargs
+from snn2fpga.train.config import TrainConfig
+from snn2fpga.core.golden import GoldenNetwork, QuantLayer
+from snn2fpga.train.neuron import QuantLIF
+from snn2fpga.train.quant import unit_scale, weight_quant_kwargs
 
 
 class QuantSNN(nn.Module):

@@ -13,8 +13,8 @@ from typing import Optional
 import torch
 from torch import nn
 
-from train.contract import LIFParams, default_delta, membrane_code_range
-from train.surrogate import spike_fn
+from snn2fpga.core.contract import LIFParams, default_delta, membrane_code_range
+from snn2fpga.train.surrogate import spike_fn
 
 
 def _ste(soft: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:

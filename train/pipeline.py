@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from train.config import TrainConfig
-from train.data import load_dataset
-from train.plots import plot_curves, plot_raster
-from train.files import atomic_write, write_json
-from train.trainer import evaluate, train_model
+from snn2fpga.train.config import TrainConfig
+from snn2fpga.train.data import load_dataset
+from snn2fpga.train.plots import plot_curves, plot_raster
+from snn2fpga.core.files import atomic_write, write_json
+from snn2fpga.train.trainer import evaluate, train_model
 
 
 def per_class_accuracy(pred: np.ndarray, y: np.ndarray, classes: list[str]) -> dict[str, float]:

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from train.files import atomic_write  # noqa: E402
+from snn2fpga.core.files import atomic_write  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:

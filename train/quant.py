@@ -13,7 +13,7 @@ from brevitas.quant import (
     SignedTernaryWeightPerTensorConst,
 )
 
-from train.contract import WEIGHT_QUANTS, ContractError
+from snn2fpga.core.contract import WEIGHT_QUANTS, ContractError
 
 
 class BinaryWeightUnitScale(SignedBinaryWeightPerTensorConst):

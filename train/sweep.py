@@ -7,9 +7,9 @@ import itertools
 import json
 from pathlib import Path
 
-from train.config import TrainConfig
-from train.pipeline import run_training
-from train.files import write_json
+from snn2fpga.train.config import TrainConfig
+from snn2fpga.train.pipeline import run_training
+from snn2fpga.core.files import write_json
 
 WEIGHTS = ("binary", "ternary", "int4", "int8")
 MEMBRANES = ("ternary", "int8", "full")

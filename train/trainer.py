@@ -12,9 +12,9 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from train.config import TrainConfig
-from train.files import atomic_write
-from train.model import QuantSNN
+from snn2fpga.train.config import TrainConfig
+from snn2fpga.core.files import atomic_write
+from snn2fpga.train.model import QuantSNN
 
 CHECKPOINT = "model.pt"
 

@@ -1,22 +1,24 @@
 """Event data: readers, the DVS emulator, the embedded dataset, binning and `load_dataset`."""
 
-from train.data.binning import bin_events, n_inputs, pooled_size
-from train.data.cache import cache_root
-from train.data.datasets import DATASETS, EventDataset, load_dataset
-from train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
-from train.data.events import EVENT_DTYPE, EventFileError, make_events
-from train.data.nmnist import NMNIST_SENSOR, list_nmnist, read_nmnist_bin, write_nmnist_bin
-from train.data.saccade_digits import SaccadeConfig, ensure_saccade_digits
+from snn2fpga.core.binning import bin_events, n_inputs, pooled_size
+from snn2fpga.core.paths import cache_root
+from snn2fpga.train.data.datasets import DATASETS, DataSource, EventDataset, bin_files, load_dataset
+from snn2fpga.train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
+from snn2fpga.core.events import EVENT_DTYPE, EventFileError, make_events
+from snn2fpga.train.data.nmnist import NMNIST_SENSOR, list_nmnist, read_nmnist_bin, write_nmnist_bin
+from snn2fpga.train.data.saccade_digits import SaccadeConfig, ensure_saccade_digits
 
 __all__ = [
     "DATASETS",
     "DVSConfig",
+    "DataSource",
     "EVENT_DTYPE",
     "EventDataset",
     "EventFileError",
     "NMNIST_SENSOR",
     "SaccadeConfig",
     "bin_events",
+    "bin_files",
     "cache_root",
     "emulate_dvs",
     "ensure_saccade_digits",

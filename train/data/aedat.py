@@ -23,7 +23,6 @@ read from the file's stream description.
 
 from __future__ import annotations
 
-import os
 import struct
 import warnings
 from dataclasses import dataclass, field
@@ -32,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data.events import EventFileError, make_events
+from snn2fpga.core.files import write_bytes
+from snn2fpga.core.events import EventFileError, make_events
 
 DVS128_SENSOR: tuple[int, int, int] = (128, 128, 2)  # (W, H, polarities)
 
@@ -320,13 +320,7 @@ def write_aedat31(path: str | PathLike[str], events: np.ndarray, **kwargs) -> No
         data = encode_aedat31(events, **kwargs)
     except ValueError as err:
         raise EventFileError(path, f"cannot encode: {err}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_bytes(path, data)
 
 
 __all__ = [

@@ -12,17 +12,19 @@ import json
 import os
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
-from train.data.binning import bin_events, n_inputs
-from train.data.cache import cache_root
-from train.data.dvs_motions import DVS_MOTIONS_CLASSES, DVS_MOTIONS_SENSOR, dvs_motions_files
-from train.data.dvsgesture import DVS_POOL, DVSGESTURE_CLASSES, DVSGESTURE_SENSOR, dvsgesture_files, read_segment
-from train.data.nmnist import NMNIST_CLASSES, NMNIST_SENSOR, has_split, list_nmnist, read_nmnist_bin
-from train.data.saccade_digits import ensure_saccade_digits, split_indices
+from snn2fpga.core.binning import bin_events, n_inputs
+from snn2fpga.core.files import write_npz
+from snn2fpga.core.paths import cache_root
+from snn2fpga.train.data.dvs_motions import DVS_MOTIONS_CLASSES, DVS_MOTIONS_SENSOR, dvs_motions_files
+from snn2fpga.train.data.dvsgesture import DVS_POOL, DVSGESTURE_CLASSES, DVSGESTURE_SENSOR, dvsgesture_files, read_segment
+from snn2fpga.train.data.nmnist import NMNIST_CLASSES, NMNIST_SENSOR, has_split, list_nmnist, read_nmnist_bin
+from snn2fpga.train.data.saccade_digits import ensure_saccade_digits, split_indices
 
 BINNING_VERSION = 2  # bump when binned arrays change for the same files, to drop stale caches
 ARRAYS = ("train_x", "train_y", "test_x", "test_y")
@@ -44,6 +46,42 @@ class EventDataset:
     n_in: int
     classes: list[str]
     test_paths: list[str]  # the event file of each test sample
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """The data a run was trained and tested on: enough to rebuild its held-out split exactly.
+
+    Recorded in a run's metrics.json and in its exported model (ExportMeta.data), so every
+    later stage scores a model on the samples it was tested on, not on its training set.
+    """
+
+    dataset: str
+    data_dir: Optional[str]  # absolute; None: the embedded dataset in the cache
+    seed: int
+    test_fraction: float
+    steps: int  # T time bins
+    pool: int  # spatial pooling factor
+
+    def load(self) -> "EventDataset":
+        """The binned dataset, split exactly as when the run was trained."""
+        return load_dataset(self.dataset, self.data_dir, self.steps, self.pool, self.seed, self.test_fraction)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object, where: str) -> "DataSource":
+        """Parse a recorded source; ValueError naming `where` and the field when one is missing or mistyped."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: data record must be an object, got {data!r}")
+        kinds = {"dataset": str, "data_dir": (str, type(None)), "seed": int, "test_fraction": (int, float), "steps": int, "pool": int}
+        for name, kind in kinds.items():
+            if name not in data:
+                raise ValueError(f"{where}: data record has no field {name!r}")
+            if not isinstance(data[name], kind) or isinstance(data[name], bool):
+                raise ValueError(f"{where}: data field {name!r} has the wrong type: {data[name]!r}")
+        return cls(**{k: data[k] for k in kinds})
 
 
 @dataclass(frozen=True)
@@ -105,6 +143,14 @@ def _bin_all(samples: Samples, spec: DatasetSpec, steps: int, pool: int) -> tupl
     return x, np.array([label for _, label in samples], dtype=np.int64)
 
 
+def bin_files(name: str, paths: list[Path], steps: int, pool: int) -> np.ndarray:
+    """Event files of dataset `name`'s format, read by its reader and binned: uint8 [n, steps, n_in]."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; supported: {', '.join(sorted(DATASETS))}")
+    x, _ = _bin_all([(Path(p), -1) for p in paths], DATASETS[name], steps, pool)
+    return x
+
+
 def _cache_key(name: str, steps: int, pool: int, seed: int, train: Samples, test: Samples) -> str:
     """Hash of everything the binned arrays depend on, files by path, size and mtime."""
 
@@ -113,18 +159,6 @@ def _cache_key(name: str, steps: int, pool: int, seed: int, train: Samples, test
 
     blob = json.dumps([BINNING_VERSION, name, steps, pool, seed, describe(train), describe(test)])
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays to an .npz atomically (temporary name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_dataset(
@@ -155,7 +189,7 @@ def load_dataset(
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # absent or unreadable: rebuild
         arrays = dict(zip(ARRAYS[:2], _bin_all(train, spec, steps, pool)))
         arrays.update(zip(ARRAYS[2:], _bin_all(test, spec, steps, pool)))
-        _save_npz(path, {k: np.packbits(v, axis=-1) if k.endswith("_x") else v for k, v in arrays.items()})
+        write_npz(path, {k: np.packbits(v, axis=-1) if k.endswith("_x") else v for k, v in arrays.items()})
     return EventDataset(
         name=name,
         sensor_size=spec.sensor_size,

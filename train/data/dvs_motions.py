@@ -26,10 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data.aedat import DVS128_SENSOR, write_aedat31
-from train.data.cache import META_FILE, cache_root, ensure_generated
-from train.data.dvsgesture import LABELS_HEADER, TRIALS, Segment, split_segments
-from train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
+from snn2fpga.train.data.aedat import DVS128_SENSOR, write_aedat31
+from snn2fpga.core.paths import cache_root
+from snn2fpga.train.data.cache import META_FILE, ensure_generated
+from snn2fpga.train.data.dvsgesture import LABELS_HEADER, TRIALS, Segment, split_segments
+from snn2fpga.train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
 
 NAME = "dvs-motions"
 GENERATOR_VERSION = 1  # bump when the output bytes change, so stale caches are rebuilt

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from train.data.events import make_events
+from snn2fpga.core.events import make_events
 
 
 @dataclass(frozen=True)

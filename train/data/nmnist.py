@@ -10,13 +10,13 @@ with y = 240 (ATIS overflow markers); here every row is an event or an error.
 
 from __future__ import annotations
 
-import os
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 
-from train.data.events import EventFileError, make_events
+from snn2fpga.core.files import write_bytes
+from snn2fpga.core.events import EventFileError, make_events
 
 NMNIST_SENSOR: tuple[int, int, int] = (34, 34, 2)  # (W, H, polarities), tonic's order
 NMNIST_CLASSES: list[str] = [str(d) for d in range(10)]
@@ -97,13 +97,7 @@ def write_nmnist_bin(path: str | PathLike[str], events: np.ndarray) -> None:
         data = encode_nmnist(events)
     except ValueError as err:
         raise EventFileError(path, f"cannot encode: {err}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_bytes(path, data)
 
 
 def has_split(root: str | PathLike[str], split: str) -> bool:

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data.cache import META_FILE, cache_root, ensure_generated
-from train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
-from train.data.nmnist import NMNIST_SENSOR, write_nmnist_bin
+from snn2fpga.core.paths import cache_root
+from snn2fpga.train.data.cache import META_FILE, ensure_generated
+from snn2fpga.train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
+from snn2fpga.train.data.nmnist import NMNIST_SENSOR, write_nmnist_bin
 
 NAME = "saccade-digits"
 GENERATOR_VERSION = 1  # bump when the output bytes change, so stale caches are rebuilt

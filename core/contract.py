@@ -162,15 +162,17 @@ def lif_step(m_prev: np.ndarray, current: np.ndarray, p: LIFParams) -> tuple[np.
     return spikes.astype(np.uint8), quantize_membrane(u, p)
 
 
+def signed_bits(lo: int, hi: int) -> int:
+    """The fewest two's-complement bits that hold every integer in [lo, hi] (at least 1)."""
+    lo, hi = min(int(lo), 0), max(int(hi), 0)
+    return max(max(-lo - 1, 0).bit_length(), hi.bit_length()) + 1
+
+
 def current_bits(weights: np.ndarray, bias: np.ndarray) -> int:
     """Signed bits that hold W·s + b for every binary s without wrapping (worst case)."""
     pos = np.clip(weights, 0, None).sum(axis=1) + np.clip(bias, 0, None)
     neg = np.clip(weights, None, 0).sum(axis=1) + np.clip(bias, None, 0)
-    hi, lo = int(max(pos.max(initial=0), 0)), int(min(neg.min(initial=0), 0))
-    bits = 1
-    while not (-(2 ** (bits - 1)) <= lo and hi <= 2 ** (bits - 1) - 1):
-        bits += 1
-    return bits
+    return signed_bits(int(neg.min(initial=0)), int(pos.max(initial=0)))
 
 
 def readout(counts: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.contract import ContractError, LIFParams, lif_step, readout, weight_code_range, weight_codes_valid
+from snn2fpga.core.contract import ContractError, LIFParams, lif_step, readout, weight_code_range, weight_codes_valid
 
 
 @dataclass
