@@ -119,8 +119,8 @@ def invoke(run: Callable[[argparse.Namespace], Optional[int]], args: argparse.Na
     """Run; map errors to exit codes with one line on stderr (the traceback too with --debug)."""
     try:
         return int(run(args) or EXIT_OK)
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"{prog}: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except CheckFailed as exc:
         return _fail(prog, args, exc, "failed", EXIT_FAILURE)

@@ -10,6 +10,7 @@ from snn2fpga.core.cli import Command, fraction, positive_int, run_alone
 from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS
 from snn2fpga.core.paths import RUNS
 from snn2fpga.train.config import TrainConfig
+from snn2fpga.train.trainer import CHECKPOINT
 from snn2fpga.train.surrogate import SURROGATES
 
 
@@ -17,9 +18,12 @@ def _leak(text: str) -> Optional[int]:
     if text.lower() in ("none", "if", "0"):
         return None
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--leak takes a shift k ≥ 1 or 'none', got {text!r}") from None
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"takes a shift k ≥ 1 or 'none', got {text!r}")
+    return value
 
 
 def _test_fraction(text: str) -> float:
@@ -60,7 +64,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--test-fraction", type=_test_fraction, default=d.test_fraction, help="held-out fraction when the dataset has no Test/ split")
     p.add_argument("--out", default=None, help="run folder (default runs/<dataset>-<weights>-<membrane>)")
-    p.add_argument("--resume", action="store_true", help="continue from <out>/model.pt")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true", help="continue the run in --out from its model.pt (same settings)")
+    mode.add_argument("--overwrite", action="store_true", help="replace a trained run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -75,7 +81,12 @@ def run(args: argparse.Namespace) -> int:
     from snn2fpga.train.pipeline import run_training
 
     out = Path(args.out) if args.out else RUNS / cfg.name
-    metrics = run_training(cfg, out, resume=args.resume, progress=not args.quiet)
+    try:
+        metrics = run_training(cfg, out, resume=args.resume, progress=not args.quiet, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        ckpt = out / CHECKPOINT
+        where = f"the last checkpoint is {ckpt}; continue with --resume" if ckpt.exists() else "no checkpoint was written"
+        raise KeyboardInterrupt(where) from None
     print(
         f"{out}: test accuracy {metrics['test_accuracy']:.4f}, golden {metrics['golden_test_accuracy']:.4f}, "
         f"{metrics['train_seconds']:.0f} s"

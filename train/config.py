@@ -51,6 +51,8 @@ class TrainConfig:
             from snn2fpga.train.data.datasets import default_pool
 
             self.pool = default_pool(self.dataset)
+        if self.leak is not None and (not isinstance(self.leak, int) or self.leak < 1):
+            raise ContractError(f"--leak must be a shift k ≥ 1 or 'none', got {self.leak}")
         for name in ("steps", "pool", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ContractError(f"--{name.replace('_', '-')} must be ≥ 1, got {getattr(self, name)}")

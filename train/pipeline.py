@@ -12,7 +12,7 @@ from snn2fpga.train.config import TrainConfig
 from snn2fpga.train.data import load_dataset
 from snn2fpga.train.plots import plot_curves, plot_raster
 from snn2fpga.core.files import atomic_write, write_json
-from snn2fpga.train.trainer import evaluate, train_model
+from snn2fpga.train.trainer import CHECKPOINT, evaluate, read_checkpoint, train_model
 
 
 def per_class_accuracy(pred: np.ndarray, y: np.ndarray, classes: list[str]) -> dict[str, float]:
@@ -20,13 +20,39 @@ def per_class_accuracy(pred: np.ndarray, y: np.ndarray, classes: list[str]) -> d
     return {name: float((pred[y == c] == c).mean()) for c, name in enumerate(classes) if np.any(y == c)}
 
 
-def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, on_batch=None) -> dict:
-    """Train per `cfg`, write model.pt, config.json, metrics.json, curves.png, raster.png; return metrics."""
+DERIVED = ("model.qonnx", "model.nir")  # made from model.pt; stale once it is replaced
+
+
+def check_run_folder(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse, before anything is written, to clobber a trained run or to resume it with other settings."""
+    ckpt = out / CHECKPOINT
+    if resume:
+        saved = read_checkpoint(ckpt)["meta"]["config"]
+        mine = asdict(cfg)
+        for key in sorted(set(saved) | set(mine)):
+            if key != "epochs" and saved.get(key) != mine.get(key):
+                raise ValueError(f"--resume: {ckpt} was trained with {key} = {saved.get(key)!r}, not {mine.get(key)!r}; "
+                                 "resume with its settings, or train into another --out")
+    elif ckpt.exists() and not overwrite:
+        raise ValueError(f"{out} already holds a trained model ({ckpt}); pass --resume to continue it, "
+                         "--overwrite to replace it, or another --out")
+
+
+def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, on_batch=None,
+                 overwrite: bool = False) -> dict:
+    """Train per `cfg`, write model.pt, config.json, metrics.json, curves.png, raster.png; return metrics.
+
+    An existing trained run in `out` is continued with `resume`, replaced with `overwrite`,
+    and otherwise refused (check_run_folder) before anything is written."""
     out = Path(out)
+    check_run_folder(cfg, out, resume, overwrite)
     t0 = time.perf_counter()
     data = load_dataset(cfg.dataset, cfg.data_dir, steps=cfg.steps, pool=cfg.pool, seed=cfg.seed, test_fraction=cfg.test_fraction)
     data_seconds = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        for name in DERIVED:
+            (out / name).unlink(missing_ok=True)
     atomic_write(out / "config.json", cfg.save)
     n_classes = len(data.classes)
     model, history, seconds = train_model(

@@ -28,7 +28,7 @@ def main() -> None:
         if key in results:
             continue
         cfg = TrainConfig(dataset=args.dataset, weights=w, membrane=m, epochs=args.epochs)
-        metrics = run_training(cfg, out / f"{w}-{m}", progress=False)
+        metrics = run_training(cfg, out / f"{w}-{m}", progress=False, overwrite=True)  # the sweep owns these runs
         results[key] = {k: metrics[k] for k in ("test_accuracy", "golden_test_accuracy", "train_seconds", "thresholds")}
         write_json(out / "results.json", results)
         print(f"{key}: test {metrics['test_accuracy']:.4f} golden {metrics['golden_test_accuracy']:.4f} ({metrics['train_seconds']:.0f} s)", flush=True)

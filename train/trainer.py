@@ -19,6 +19,26 @@ from snn2fpga.train.model import QuantSNN
 CHECKPOINT = "model.pt"
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read, or that holds more than tensors and plain data; names the file."""
+
+
+def read_checkpoint(path: Path) -> dict:
+    """A checkpoint's contents, loaded with `weights_only=True`: tensors and plain data only, so a
+    file from elsewhere cannot run code; an empty, truncated or foreign file is a CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no checkpoint; train first with `snn2fpga train --out {path.parent}`")
+    try:
+        state = torch.load(path, weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError… for bad files
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable snn2fpga checkpoint ({reason})") from None
+    if not isinstance(state, dict) or not {"model", "epoch", "meta"} <= set(state):
+        raise CheckpointError(f"{path}: not an snn2fpga checkpoint (no model, epoch and meta entries)")
+    return state
+
+
 def save_checkpoint(path: Path, model: QuantSNN, opt: torch.optim.Optimizer, sched, epoch: int, history: list, meta: dict) -> None:
     """Everything needed to resume bit-exactly after `epoch` complete epochs."""
     state = {
@@ -67,8 +87,10 @@ def train_model(
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     ckpt = Path(out) / CHECKPOINT
     start, history, seconds = 0, [], 0.0
-    if resume and ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
+    if resume:
+        state = read_checkpoint(ckpt)
+        if progress:
+            print(f"resuming from epoch {state['epoch']} ({ckpt})")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -114,9 +136,7 @@ def load_model(run_dir: Path) -> tuple[QuantSNN, TrainConfig]:
     """Rebuild a trained model from `runs/<name>/` (config.json + model.pt)."""
     run_dir = Path(run_dir)
     ckpt = run_dir / CHECKPOINT
-    if not ckpt.exists():
-        raise FileNotFoundError(f"{ckpt}: no checkpoint; train first with `python train/run.py --out {run_dir}`")
-    state = torch.load(ckpt, weights_only=False)
+    state = read_checkpoint(ckpt)
     cfg = TrainConfig(**state["meta"]["config"])
     model = QuantSNN(state["meta"]["n_in"], state["meta"]["n_classes"], cfg)
     model.load_state_dict(state["model"])
