@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Optional, Sequence
 
-from snn2fpga.core.cli import Command, fraction, positive_int, run_alone
+from snn2fpga.core.cli import Command, fraction, positive_float, positive_int, run_alone
 from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS
 from snn2fpga.core.paths import RUNS
 from snn2fpga.train.config import TrainConfig
@@ -33,16 +33,6 @@ def _test_fraction(text: str) -> float:
     return value
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The training options; every default comes from TrainConfig."""
     d = TrainConfig()
@@ -58,9 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--acc-bits", type=positive_int, default=d.acc_bits, help="membrane accumulator width A")
     p.add_argument("--epochs", type=positive_int, default=d.epochs)
     p.add_argument("--batch-size", type=positive_int, default=d.batch_size)
-    p.add_argument("--lr", type=_positive_float, default=d.lr)
+    p.add_argument("--lr", type=positive_float, default=d.lr)
     p.add_argument("--surrogate", default=d.surrogate, choices=SURROGATES)
-    p.add_argument("--slope", type=_positive_float, default=d.slope, help="surrogate slope")
+    p.add_argument("--slope", type=positive_float, default=d.slope, help="surrogate slope")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--test-fraction", type=_test_fraction, default=d.test_fraction, help="held-out fraction when the dataset has no Test/ split")
     p.add_argument("--out", default=None, help="run folder (default runs/<dataset>-<weights>-<membrane>)")
