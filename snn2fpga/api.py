@@ -1,7 +1,7 @@
 """The Python API for notebooks and scripts: the pipeline's steps as functions.
 
     import snn2fpga as s2f
-    run = s2f.train(dataset="saccade-digits", epochs=1, hidden=[32], out="runs/notebook")
+    run = s2f.train_network(dataset="saccade-digits", epochs=1, hidden=[32], out="runs/notebook")
     model = s2f.resolve_model(run)            # exports runs/notebook/model.qonnx
     s2f.generate_rtl(model, "build/notebook/rtl", lanes=16)
     result = s2f.simulate(model, samples=10, lanes=16)
@@ -23,7 +23,7 @@ from snn2fpga.export import ResolvedModel, resolve_model, test_split
 from snn2fpga.rtl.point import DEFAULT_LANES, DEFAULT_UNITS, DesignPoint
 
 
-def train(out: Union[str, Path, None] = None, progress: bool = False, **config) -> Path:
+def train_network(out: Union[str, Path, None] = None, progress: bool = False, **config) -> Path:
     """Train per `TrainConfig(**config)` into `out` (default runs/<dataset>-<weights>-<membrane>); return the run folder."""
     from snn2fpga.train.config import TrainConfig
     from snn2fpga.train.pipeline import run_training
