@@ -5,6 +5,7 @@
   events     the event record (`EVENT_DTYPE`, `make_events`) and the readers' `EventFileError`
   binning    events → binary spike tensors (the contract's input encoding)
   files      atomic writers: text, JSON, bytes, npz, and a folder built beside its destination
+  records    typed records read back from JSON: field checks whose errors name the file and field
   cli        the exit codes, one-line errors and `--debug` of every command
 """
 

@@ -29,9 +29,9 @@ def _rtl(args: argparse.Namespace) -> int:
     point = point_of(args)
     out = args.out or build_dir(model.name) / RTL_FOLDER
     manifest = generate(model.network, model.steps, point.lanes, out, source=str(model.path), units=point.units)
-    bits = manifest["memory_bits"]
-    print(f"wrote {out}: {len(manifest['layers'])} layers, {point.label}, T={model.steps}, "
-          f"weights {bits['weights']} bits, membranes {bits['membranes']} bits, {manifest['generation_s']:.2f} s")
+    bits = manifest.memory_bits
+    print(f"wrote {out}: {len(manifest.layers)} layers, {point.label}, T={model.steps}, "
+          f"weights {bits.weights} bits, membranes {bits.membranes} bits, {manifest.generation_s:.2f} s")
     return 0
 
 

@@ -21,15 +21,22 @@ spikes. Events of step t:
 
     cycles per sample = E_{L−1}(T−1) + 1.
 
+`schedule()` returns a, e, f, E as a `StepSchedule`: accumulate_start, accumulate_end,
+emit_start, emit_end.
+
 Only spike counts enter: the spike buffer decouples a layer's sweep from its consumer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import TYPE_CHECKING, Sequence, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from snn2fpga.core.golden import GoldenNetwork
+    from snn2fpga.rtl.manifest import Manifest
 
 # eos accepted at e → sweep issues row 0 at e+1, processes it at e+2, … the last
 # buffer write, the EMIT state one cycle later, the first word valid one after that.
@@ -63,9 +70,9 @@ class CycleParams:
         return cls(rows, steps, tuple(1 if s == 1 else s + 1 for s in slices))
 
     @classmethod
-    def from_manifest(cls, manifest: dict) -> "CycleParams":
-        cm = manifest["cycle_model"]
-        return cls(tuple(cm["rows"]), int(cm["steps"]), tuple(cm.get("row_cycles", ())))
+    def from_manifest(cls, manifest: "Manifest") -> "CycleParams":
+        """The cycle model of a generated design (its manifest checked it on read)."""
+        return manifest.cycle_model
 
     def to_dict(self) -> dict:
         return {
@@ -82,9 +89,33 @@ class CycleParams:
         return max(self.rows) + CLEAR_OVERHEAD
 
 
-def schedule(params: CycleParams, counts: np.ndarray) -> dict[str, np.ndarray]:
+@dataclass(frozen=True, eq=False)
+class StepSchedule:
+    """Event times of one sample, int arrays [T, L] (step t, layer l), in cycles from the first
+    input word accepted (the module docstring's a, e, f, E)."""
+
+    accumulate_start: np.ndarray  # a_l(t): first word of step t accepted by layer l (ACC)
+    accumulate_end: np.ndarray  # e_l(t): its eos accepted; the sweep follows
+    emit_start: np.ndarray  # f_l(t): after the sweep, its first output word valid (EMIT)
+    emit_end: np.ndarray  # E_l(t): its eos word taken by layer l+1 (or o_stream)
+
+    def __post_init__(self) -> None:
+        shape = np.shape(self.accumulate_start)
+        for name in ("accumulate_start", "accumulate_end", "emit_start", "emit_end"):
+            value = getattr(self, name)
+            if not isinstance(value, np.ndarray) or value.ndim != 2 or value.shape != shape or value.dtype.kind != "i":
+                got = f"{type(value).__name__} {np.shape(value)}"
+                raise ValueError(f"schedule field '{name}' must be an int array [T, L] of accumulate_start's shape {shape}, got {got}")
+
+    @property
+    def cycles(self) -> int:
+        """Cycles of the sample: first input word accepted → first cycle `done` is high."""
+        return int(self.emit_end[-1, -1] + 1)
+
+
+def schedule(params: CycleParams, counts: np.ndarray) -> StepSchedule:
     """Event times of one sample: counts int [T, L+1] (column 0 input spikes, column l+1
-    layer l's spikes). Returns arrays [T, L] for a, e, f, E (see the module docstring)."""
+    layer l's spikes)."""
     counts = np.asarray(counts, dtype=np.int64)
     rows, row_cycles = params.rows, params.row_cycles
     n_layers = len(rows)
@@ -102,12 +133,12 @@ def schedule(params: CycleParams, counts: np.ndarray) -> dict[str, np.ndarray]:
             e[t, l] = a[t, l] + counts[t, l] * rows[l]
             f[t, l] = e[t, l] + rows[l] * row_cycles[l] + counts[t, l + 1] + SWEEP_OVERHEAD
         E[t, -1] = f[t, -1] + counts[t, -1]
-    return {"a": a, "e": e, "f": f, "E": E}
+    return StepSchedule(accumulate_start=a, accumulate_end=e, emit_start=f, emit_end=E)
 
 
 def sample_cycles(params: CycleParams, counts: np.ndarray) -> int:
     """Cycles of one sample (first input word accepted → first cycle `done` is high)."""
-    return int(schedule(params, counts)["E"][-1, -1] + 1)
+    return schedule(params, counts).cycles
 
 
 def spike_counts(inputs: np.ndarray, result) -> np.ndarray:
@@ -120,7 +151,7 @@ def spike_counts(inputs: np.ndarray, result) -> np.ndarray:
 
 
 def predict_cycles(
-    model: Union[dict, object],
+    model: Union["Manifest", CycleParams, "GoldenNetwork"],
     counts_or_result,
     *,
     lanes: int | None = None,
@@ -130,7 +161,7 @@ def predict_cycles(
 ) -> np.ndarray:
     """Cycles per sample, one per sample.
 
-    model: a manifest (dict from `generate`), a `CycleParams`, or a `GoldenNetwork`
+    model: a `Manifest` (from `generate` or `Manifest.read`), a `CycleParams`, or a `GoldenNetwork`
     with `lanes` (and `steps`, else taken from the counts; `units` Q, default one per lane).
     counts_or_result: spike counts [B, T, L+1] or [T, L+1] (column 0 the input spikes
     per step, column l+1 layer l's spikes per step), or a `GoldenResult` with `inputs`
@@ -144,10 +175,12 @@ def predict_cycles(
         counts = np.asarray(counts_or_result, dtype=np.int64)
     if counts.ndim == 2:
         counts = counts[None]
+    from snn2fpga.rtl.manifest import Manifest  # it imports this module
+
     if isinstance(model, CycleParams):
         params = model
-    elif isinstance(model, dict):
-        params = CycleParams.from_manifest(model)
+    elif isinstance(model, Manifest):
+        params = model.cycle_model
     else:
         if lanes is None:
             raise ValueError("a GoldenNetwork needs lanes= to predict cycles")

@@ -57,8 +57,8 @@ def figures(model: Path, lanes=LANES, data_dir: str | None = None) -> dict:
             out["lanes"][p] = {
                 "generation_s": round(wall, 2),
                 "verilog_bytes": (Path(tmp) / f"p{p}" / "snn_top.v").stat().st_size,
-                "rows": [layer["rows"] for layer in manifest["layers"]],
-                "memory_bits": manifest["memory_bits"],
+                "rows": [layer.rows for layer in manifest.layers],
+                "memory_bits": manifest.memory_bits.to_dict(),
                 "cycles": {"mean": round(float(cycles.mean()), 1), "min": int(cycles.min()), "max": int(cycles.max()),
                            "p99": int(np.percentile(cycles, 99, method="higher"))},
             }

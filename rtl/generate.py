@@ -11,7 +11,6 @@ folder beside it, renamed into place):
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -22,30 +21,26 @@ from amaranth.lib import wiring
 from snn2fpga.rtl.aer import addr_bits
 from snn2fpga.rtl.cycle_model import CycleParams
 from snn2fpga.rtl.layer import LayerCore
+from snn2fpga.rtl.manifest import MANIFEST_FILE, Aer, LayerEntry, Manifest, Memory, MemoryBits, Port, Tap
 from snn2fpga.rtl.top import SNNTop
 from snn2fpga.core.files import building_dir
 from snn2fpga.core.golden import GoldenNetwork
 
 TOP_NAME = "snn_top"
-MANIFEST_FORMAT = "snn2fpga-rtl/1"
+AER_PAYLOAD = "addr in bits [0, addr_bits), eos in bit addr_bits"
 
 
 class GenerateError(ValueError):
     """The network, step count or lane count cannot be turned into RTL."""
 
 
-def _ports(top: SNNTop) -> list[dict]:
-    ports = [{"name": "clk", "dir": "in", "width": 1}, {"name": "rst", "dir": "in", "width": 1}]
+def _ports(top: SNNTop) -> tuple[Port, ...]:
+    ports = [Port("clk", "in", 1), Port("rst", "in", 1)]
     for path, member in top.signature.members.flatten():
         if member.is_port:
-            ports.append(
-                {
-                    "name": "__".join(str(p) for p in path),
-                    "dir": "in" if member.flow == wiring.In else "out",
-                    "width": Shape.cast(member.shape).width,
-                }
-            )
-    return ports
+            name = "__".join(str(p) for p in path)
+            ports.append(Port(name, "in" if member.flow == wiring.In else "out", Shape.cast(member.shape).width))
+    return tuple(ports)
 
 
 def _hex_rows(rows: list[list[int]], lane_bits: int) -> str:
@@ -62,58 +57,44 @@ def _hex_rows(rows: list[list[int]], lane_bits: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _memory_entry(name: str, mem, init_file: str | None) -> dict:
+def _memory_entry(name: str, mem, init_file: str | None) -> Memory:
     width = Shape.cast(mem.shape).width
-    return {"name": name, "depth": mem.depth, "width": width, "bits": mem.depth * width, "init_file": init_file}
+    return Memory(name, mem.depth, width, mem.depth * width, init_file)
 
 
-def _layer_entry(index: int, core: LayerCore, files: dict[str, str]) -> dict:
+def _layer_entry(index: int, core: LayerCore, files: dict[str, str]) -> LayerEntry:
     layer, lif = core.layer, core.layer.lif
-    mems = []
-    for name, mem in core.memories().items():
-        init = files.get(f"{name}_l{index}")
-        mems.append(_memory_entry(name, mem, init))
-    return {
-        "index": index,
-        "instance": f"layer{index}",
-        "n_in": layer.n_in,
-        "n": layer.n_out,
-        "lanes": core.lanes,
-        "rows": core.rows,
-        "units": core.units,
-        "slices": core.slices,
-        "row_cycles": core.row_cycles,
-        "weight_quant": layer.weight_quant,
-        "weight_bits": core.weight_bits,
-        "membrane": lif.membrane,
-        "membrane_bits": core.membrane_bits,
-        "threshold": lif.threshold,
-        "delta": lif.delta,
-        "acc_bits": lif.acc_bits,
-        "leak_shift": lif.leak_shift,
-        "reset": lif.reset,
-        "current_bits": core.current_bits,
-        "has_bias": core.bias is not None,
-        "in_addr_bits": addr_bits(layer.n_in),
-        "out_addr_bits": addr_bits(layer.n_out),
-        "memories": mems,
-    }
+    mems = tuple(_memory_entry(name, mem, files.get(f"{name}_l{index}")) for name, mem in core.memories().items())
+    return LayerEntry(
+        index=index,
+        instance=f"layer{index}",
+        n_in=layer.n_in,
+        n=layer.n_out,
+        lanes=core.lanes,
+        rows=core.rows,
+        units=core.units,
+        slices=core.slices,
+        row_cycles=core.row_cycles,
+        weight_quant=layer.weight_quant,
+        weight_bits=core.weight_bits,
+        membrane=lif.membrane,
+        membrane_bits=core.membrane_bits,
+        threshold=lif.threshold,
+        delta=lif.delta,
+        acc_bits=lif.acc_bits,
+        leak_shift=lif.leak_shift,
+        reset=lif.reset,
+        current_bits=core.current_bits,
+        has_bias=core.bias is not None,
+        in_addr_bits=addr_bits(layer.n_in),
+        out_addr_bits=addr_bits(layer.n_out),
+        memories=mems,
+    )
 
 
-def _memory_totals(layers: list[dict]) -> dict:
-    totals: dict[str, int] = {}
-    for entry in layers:
-        for mem in entry["memories"]:
-            totals[mem["name"]] = totals.get(mem["name"], 0) + mem["bits"]
-    # the stored state proper: N membrane codes, unpadded
-    totals["membrane_state"] = sum(e["n"] * e["membrane_bits"] for e in layers)
-    totals["weight_codes"] = sum(e["n"] * e["n_in"] * e["weight_bits"] for e in layers)
-    return totals
-
-
-def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: str = "", units: int | None = None) -> dict:
+def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: str = "", units: int | None = None) -> Manifest:
     """Write the RTL of `network` (T = `steps`, P = `lanes`, Q = `units` LIF units per layer,
-    default one per lane) into `out_dir`; return the manifest.
+    default one per lane) into `out_dir`; return its manifest.
 
     `source` (the model file it came from) is recorded in the manifest as given."""
     if not isinstance(lanes, int) or lanes < 1:
@@ -138,33 +119,28 @@ def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: st
     text = verilog.convert(top, name=TOP_NAME, emit_src=False)
     contents[f"{TOP_NAME}.v"] = text
 
-    layers = [_layer_entry(i, core, files) for i, core in enumerate(top.layers)]
-    cycle = CycleParams.from_network(network, lanes, steps, units)
-    manifest = {
-        "format": MANIFEST_FORMAT,
-        "source": source,
-        "top": TOP_NAME,
-        "verilog": [f"{TOP_NAME}.v"],
-        "lanes": lanes,
-        "units": units,
-        "steps": steps,
-        "n_in": network.n_in,
-        "n_classes": network.layers[-1].n_out,
-        "count_bits": top.count_bits,
-        "ports": ports,
-        "aer": {
-            "payload": "addr in bits [0, addr_bits), eos in bit addr_bits",
-            "in_addr_bits": addr_bits(network.n_in),
-            "out_addr_bits": addr_bits(network.layers[-1].n_out),
-        },
-        "taps": [{"port": f"tap{i}", "layer": i, "addr_bits": addr_bits(c.layer.n_out)} for i, c in enumerate(top.layers)],
-        "layers": layers,
-        "memory_bits": _memory_totals(layers),
-        "cycle_model": {**cycle.to_dict(), "clear_cycles": cycle.clear_cycles()},
-        "generation_s": None,
-    }
-    manifest["generation_s"] = round(time.perf_counter() - start, 3)
-    contents["manifest.json"] = json.dumps(manifest, indent=2) + "\n"
+    layers = tuple(_layer_entry(i, core, files) for i, core in enumerate(top.layers))
+    aer = Aer(AER_PAYLOAD, addr_bits(network.n_in), addr_bits(network.layers[-1].n_out))
+    taps = tuple(Tap(f"tap{i}", i, addr_bits(c.layer.n_out)) for i, c in enumerate(top.layers))
+    manifest = Manifest(
+        source=source,
+        top=TOP_NAME,
+        verilog=(f"{TOP_NAME}.v",),
+        lanes=lanes,
+        units=units,
+        steps=steps,
+        n_in=network.n_in,
+        n_classes=network.layers[-1].n_out,
+        count_bits=top.count_bits,
+        ports=ports,
+        aer=aer,
+        taps=taps,
+        layers=layers,
+        memory_bits=MemoryBits.of_layers(layers),
+        cycle_model=CycleParams.from_network(network, lanes, steps, units),
+        generation_s=round(time.perf_counter() - start, 3),
+    )
+    contents[MANIFEST_FILE] = manifest.to_json()
     _write_atomically(out_dir, contents)
     return manifest
 

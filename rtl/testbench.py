@@ -8,7 +8,7 @@ the runs can be held to the cycle model (rtl/cycle_model.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -16,25 +16,22 @@ from amaranth import Module, Signal
 from amaranth.sim import Simulator
 
 from snn2fpga.rtl.layer import LayerCore
+from snn2fpga.rtl.stalls import Stalls
 from snn2fpga.core.golden import GoldenNetwork, QuantLayer
 
 
-@dataclass
-class Stalls:
-    """Random valid/ready gaps: before each word, wait k cycles with P(k > 0) = `rate`."""
+class Gaps:
+    """The gaps of one stream under `stalls`: before each word, k cycles with P(k > 0) = rate."""
 
-    rate: float = 0.0
-    max_gap: int = 3
-    seed: int = 0
-    rng: np.random.Generator = field(init=False)
+    def __init__(self, stalls: Optional[Stalls]) -> None:
+        self.stalls = stalls or Stalls()
+        self.rng = np.random.default_rng(self.stalls.seed)
 
-    def __post_init__(self) -> None:
-        self.rng = np.random.default_rng(self.seed)
-
-    def gap(self) -> int:
-        if self.rate <= 0 or self.rng.random() >= self.rate:
+    def next(self) -> int:
+        s = self.stalls
+        if s.rate <= 0 or self.rng.random() >= s.rate:
             return 0
-        return int(self.rng.integers(1, self.max_gap + 1))
+        return int(self.rng.integers(1, s.max_gap + 1))
 
 
 def aer_steps(spikes: np.ndarray) -> list[list[int]]:
@@ -64,11 +61,11 @@ async def _idle(ctx, cycles: int) -> None:
         await ctx.tick().repeat(cycles)
 
 
-async def produce(ctx, stream, steps: list[list[int]], cycle: Signal, stalls: Stalls, accepted: list[int]) -> None:
+async def produce(ctx, stream, steps: list[list[int]], cycle: Signal, gaps: Gaps, accepted: list[int]) -> None:
     """Producer: each step's addresses then an eos word; `accepted` gets each word's cycle."""
     for addresses in steps:
         for addr in addresses + [None]:
-            await _idle(ctx, stalls.gap())
+            await _idle(ctx, gaps.next())
             payload = {"addr": 0, "eos": 1} if addr is None else {"addr": addr, "eos": 0}
             accepted.append(await stream_put(ctx, stream, payload, cycle))
 
@@ -107,7 +104,7 @@ def run_layer(
     m, cycle = _with_counter(core)
     steps = aer_steps(spikes)
     n_steps, n = len(steps), layer.n_out
-    in_stalls, out_stalls = in_stalls or Stalls(), out_stalls or Stalls(seed=1)
+    in_gaps, out_gaps = Gaps(in_stalls), Gaps(out_stalls or Stalls(seed=1))
     out = np.zeros((n_steps, n), dtype=np.uint8)
     membranes = np.zeros((n_steps, n), dtype=np.int64)
     accepted: list[int] = []
@@ -115,12 +112,12 @@ def run_layer(
 
     async def producer(ctx):
         await _wait_ready(ctx, core.i_stream)
-        await produce(ctx, core.i_stream, steps, cycle, in_stalls, accepted)
+        await produce(ctx, core.i_stream, steps, cycle, in_gaps, accepted)
 
     async def consumer(ctx):
         for t in range(n_steps):
             while True:
-                await _idle(ctx, out_stalls.gap())
+                await _idle(ctx, out_gaps.next())
                 addr, eos, when = await stream_get(ctx, core.o_stream, cycle)
                 if eos:
                     break
@@ -170,26 +167,26 @@ def run_top(
     m, cycle = _with_counter(top)
     n_layers = len(network.layers)
     taps = [getattr(top, f"tap{i}") for i in range(n_layers)]
-    in_stalls, out_stalls = in_stalls or Stalls(), out_stalls or Stalls(seed=1)
+    in_gaps, out_gaps = Gaps(in_stalls), Gaps(out_stalls or Stalls(seed=1))
     seen = [np.zeros((steps, layer.n_out), dtype=np.uint8) for layer in network.layers]
     result: dict = {"words_out": 0}
 
     async def producer(ctx):
         await _wait_ready(ctx, top.i_stream)
         if prelude is not None:
-            await produce(ctx, top.i_stream, aer_steps(prelude), cycle, Stalls(), [])
+            await produce(ctx, top.i_stream, aer_steps(prelude), cycle, Gaps(None), [])
             ctx.set(top.clear, 1)
             await ctx.tick()
             ctx.set(top.clear, 0)
             await _wait_ready(ctx, top.i_stream)
         accepted: list[int] = []
-        await produce(ctx, top.i_stream, aer_steps(spikes), cycle, in_stalls, accepted)
+        await produce(ctx, top.i_stream, aer_steps(spikes), cycle, in_gaps, accepted)
         result["first"] = accepted[0]
 
     async def consumer(ctx):
         o = top.o_stream
         while True:
-            await _idle(ctx, out_stalls.gap())
+            await _idle(ctx, out_gaps.next())
             ctx.set(o.ready, 1)
             valid, done = await ctx.tick().sample(o.valid, top.done).until(o.valid | top.done)
             ctx.set(o.ready, 0)

@@ -82,7 +82,7 @@ def run_harness(
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             raise RuntimeError(f"harness failed ({proc.returncode}): {proc.stderr.strip()}")
-        records = read_output(out, len(design.manifest["taps"]), int(design.manifest["n_classes"]))
+        records = read_output(out, len(design.manifest.taps), design.manifest.n_classes)
     return records, wall, proc.stderr.strip()
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import cocotb
@@ -26,27 +25,11 @@ from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import ClockCycles, Event, FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, with_timeout
 
+from snn2fpga.rtl.manifest import Manifest
+from snn2fpga.rtl.stalls import Stalls
 from snn2fpga.sim.reference import Expectations, Mismatch, Report, SampleRecord, compare
 
 CLOCK_NS = 10
-
-
-@dataclass(frozen=True)
-class Stalls:
-    """Random stalls: before a word (driver) or per stretch of ready (staller), with probability
-    `rate` a gap of 1..`max_gap` cycles."""
-
-    rate: float = 0.0
-    max_gap: int = 3
-    seed: int = 0
-
-    @classmethod
-    def from_dict(cls, d: Optional[dict]) -> Optional["Stalls"]:
-        return None if not d else cls(float(d.get("rate", 0.0)), int(d.get("max_gap", 3)), int(d.get("seed", 0)))
-
-    @property
-    def active(self) -> bool:
-        return self.rate > 0
 
 
 class ClockReset:
@@ -260,19 +243,19 @@ class Testbench:
     """One `snn_top` with a driver on `i_stream`, monitors on every tap and `o_stream`, and a
     ready staller on `o_stream`."""
 
-    def __init__(self, dut, manifest: dict, stall_in: Optional[Stalls] = None, stall_out: Optional[Stalls] = None):
+    def __init__(self, dut, manifest: Manifest, stall_in: Optional[Stalls] = None, stall_out: Optional[Stalls] = None):
         self.dut = dut
         self.manifest = manifest
         self.log = logging.getLogger("cocotb.snn.testbench")
         self.clock = ClockReset(dut)
-        self.steps = int(manifest["steps"])
-        self.count_bits = int(manifest["count_bits"])
-        self.n_classes = int(manifest["n_classes"])
+        self.steps = manifest.steps
+        self.count_bits = manifest.count_bits
+        self.n_classes = manifest.n_classes
         dut.clear.value = 0
         dut.rst.value = 0
-        self.driver = AerDriver(self.clock, "i_stream", manifest["aer"]["in_addr_bits"], stall_in)
-        self.monitors = [AerMonitor(self.clock, t["port"], t["addr_bits"]) for t in manifest["taps"]]
-        self.out_monitor = AerMonitor(self.clock, "o_stream", manifest["aer"]["out_addr_bits"])
+        self.driver = AerDriver(self.clock, "i_stream", manifest.aer.in_addr_bits, stall_in)
+        self.monitors = [AerMonitor(self.clock, t.port, t.addr_bits) for t in manifest.taps]
+        self.out_monitor = AerMonitor(self.clock, "o_stream", manifest.aer.out_addr_bits)
         self.staller = ReadyStaller(self.clock, dut.o_stream__ready, stall_out)
 
     def set_stalls(self, stall_in: Optional[Stalls], stall_out: Optional[Stalls]) -> None:

@@ -37,7 +37,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from snn2fpga.export import resolve_model
-    from snn2fpga.rtl.cycle_model import CycleParams
     from snn2fpga.sim.batch import check, run_harness
     from snn2fpga.sim.design import build_harness, prepare_design
     from snn2fpga.sim.reference import Expectations
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         samples = samples.first(args.n)
     t0 = time.perf_counter()
     design = prepare_design(model.network, model.steps, point.lanes, units=point.units)
-    expect = Expectations.from_golden(model.network, samples.x, CycleParams.from_manifest(design.manifest), samples.tags, samples.truth)
+    expect = Expectations.from_golden(model.network, samples.x, design.manifest.cycle_model, samples.tags, samples.truth)
     prep_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     build_harness(design)

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from snn2fpga.rtl.stalls import Stalls
+
 ENV = "SIM_PLAN"
 
 
@@ -23,10 +25,16 @@ class Phase:
 
     name: str
     samples: list[int]
-    stall_in: Optional[dict] = None  # {"rate", "max_gap", "seed"}: random valid gaps on i_stream
-    stall_out: Optional[dict] = None  # the same for o_stream.ready
+    stall_in: Optional[Stalls] = None  # random valid gaps on i_stream
+    stall_out: Optional[Stalls] = None  # random low stretches of o_stream.ready
     cycles: str = "exact"  # "exact" | "lower_bound" | "none"
     timing: bool = False  # also hold every eos word to the cycle model's edge
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str) -> "Phase":
+        """A phase of a plan file; its stall settings checked (errors name `where` and the field)."""
+        stalls = {k: None if d.get(k) is None else Stalls.from_dict(d[k], f"{where}.{k}") for k in ("stall_in", "stall_out")}
+        return cls(**{**d, **stalls})
 
 
 @dataclass
@@ -65,7 +73,7 @@ class Plan:
             expect=d["expect"],
             manifest=d["manifest"],
             report=d["report"],
-            phases=[Phase(**p) for p in d.get("phases", [])],
+            phases=[Phase.from_dict(p, f"{path}: phases[{i}]") for i, p in enumerate(d.get("phases", []))],
             clears=[ClearCase(**c) for c in d.get("clears", [])],
             protocol=bool(d.get("protocol", False)),
         )

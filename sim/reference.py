@@ -56,7 +56,7 @@ class Expectations:
         result = network.run(inputs)
         counts = spike_counts(inputs, result)
         cycles = predict_cycles(params, counts)
-        eos = np.stack([schedule(params, c)["E"] for c in counts]) if len(counts) else np.zeros((0, inputs.shape[1], len(network.layers)), np.int64)
+        eos = np.stack([schedule(params, c).emit_end for c in counts]) if len(counts) else np.zeros((0, inputs.shape[1], len(network.layers)), np.int64)
         n = inputs.shape[0]
         return cls(
             inputs=inputs,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
+from snn2fpga.rtl.manifest import MANIFEST_FILE
 from snn2fpga.sim.design import BUILD_ROOT, TOP, Design, build_cocotb, nice_runner, waves_env
 from snn2fpga.sim.plan import ENV, ClearCase, Phase, Plan
 from snn2fpga.sim.reference import Expectations
@@ -67,7 +68,7 @@ def run_cocotb(
         old.unlink(missing_ok=True)
     plan = Plan(
         expect=str(expect.save(run_dir / "expect.npz")),
-        manifest=str(design.rtl_dir / "manifest.json"),
+        manifest=str(design.rtl_dir / MANIFEST_FILE),
         report=str(run_dir / "report"),
         phases=list(phases),
         clears=list(clears),

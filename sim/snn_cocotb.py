@@ -17,7 +17,8 @@ import logging
 import cocotb
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, SimTimeoutError, with_timeout
 
-from snn2fpga.sim.bench import Scoreboard, Stalls, Testbench
+from snn2fpga.rtl.manifest import Manifest
+from snn2fpga.sim.bench import Scoreboard, Testbench
 from snn2fpga.sim.plan import Plan
 from snn2fpga.sim.reference import Expectations, Mismatch
 
@@ -31,10 +32,7 @@ def _max_cycles(expect: Expectations, index: int, stalled: bool) -> int:
 
 def _load():
     plan = Plan.from_env()
-    expect = Expectations.load(plan.expect)
-    with open(plan.manifest) as f:
-        manifest = json.load(f)
-    return plan, expect, manifest
+    return plan, Expectations.load(plan.expect), Manifest.read(plan.manifest)
 
 
 @cocotb.test()
@@ -46,10 +44,9 @@ async def samples(dut):
     reports: dict[str, dict] = {}
     failures: list[str] = []
     for phase in plan.phases:
-        stall_in, stall_out = Stalls.from_dict(phase.stall_in), Stalls.from_dict(phase.stall_out)
-        tb.set_stalls(stall_in, stall_out)
+        tb.set_stalls(phase.stall_in, phase.stall_out)
         board = Scoreboard(expect, name=f"scoreboard.{phase.name}")
-        stalled = bool((stall_in and stall_in.active) or (stall_out and stall_out.active))
+        stalled = any(s is not None and s.active for s in (phase.stall_in, phase.stall_out))
         for i in phase.samples:
             seen = await tb.run_sample(expect.input_words(i), _max_cycles(expect, i, stalled))
             board.check(i, seen, phase.cycles, phase.timing)
@@ -68,7 +65,7 @@ async def clear_mid_sample(dut):
     tb = Testbench(dut, manifest)
     await tb.start()
     board = Scoreboard(expect, name="scoreboard.clear")
-    want_clear = int(manifest["cycle_model"]["clear_cycles"])
+    want_clear = manifest.cycle_model.clear_cycles()
     cases = []
     for case in plan.clears:
         await tb.clear()
@@ -81,7 +78,7 @@ async def clear_mid_sample(dut):
         state = {
             "step": int(dut.step.value),
             "words_sent": tb.driver.words,
-            "taps_valid": [int(getattr(dut, f"{t['port']}__valid").value) for t in manifest["taps"]],
+            "taps_valid": [int(getattr(dut, f"{t.port}__valid").value) for t in manifest.taps],
         }
         await RisingEdge(tb.clock.clk)
         # the clear itself: one cycle of clear/rst; afterwards nothing of the first sample may show

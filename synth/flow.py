@@ -116,10 +116,10 @@ def _run(network, steps, lanes, tgt: Target, dev: Device, freq, pnr, policy, wor
     t0 = time.perf_counter()
     manifest = generate(network, steps, lanes, work / "rtl", source=report["model"].get("path", ""), units=units)
     report["runtime_s"]["rtl"] = round(time.perf_counter() - t0, 2)
-    report["memory_bits"] = manifest["memory_bits"]
+    report["memory_bits"] = manifest.memory_bits.to_dict()
     do_pnr = pnr and tgt.pnr_tool is not None
     sources = ["rtl/snn_top.v"]
-    top = manifest["top"]
+    top = manifest.top
     if do_pnr:
         (work / WRAPPER_FILE).write_text(wrapper_verilog(manifest))
         sources.append(WRAPPER_FILE)

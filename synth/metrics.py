@@ -6,9 +6,12 @@ synth/bench.py and docs/synth.md.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional, Sequence
 
 import numpy as np
+
+from snn2fpga.synth.points import CycleStats, Latency, PointMetrics
 
 # Published figures, quoted as the issue gives them (other networks, datasets and devices).
 PUBLISHED = {
@@ -33,18 +36,13 @@ def samples_per_second(mean_cycles: float, fmax_mhz: float, clear_cycles: int) -
     return fmax_mhz * 1e6 / (mean_cycles + 1 + clear_cycles)
 
 
-def cycle_stats(cycles) -> dict:
+def cycle_stats(cycles) -> CycleStats:
     """mean, p50, p99 (nearest rank: a cycle count some sample really took), min, max."""
     c = np.asarray(cycles, dtype=np.int64)
     if c.size == 0:
         raise ValueError("no samples")
-    return {
-        "mean": float(c.mean()),
-        "p50": int(np.percentile(c, 50, method="higher")),
-        "p99": int(np.percentile(c, 99, method="higher")),
-        "min": int(c.min()),
-        "max": int(c.max()),
-    }
+    return CycleStats(float(c.mean()), int(np.percentile(c, 50, method="higher")),
+                      int(np.percentile(c, 99, method="higher")), int(c.min()), int(c.max()))
 
 
 def synaptic_ops(counts: np.ndarray, layer_sizes: Sequence[int]) -> np.ndarray:
@@ -64,32 +62,23 @@ def lane_bound(lanes: int, layer_sizes: Sequence[int]) -> int:
 
 
 def point_metrics(cycles, sops, fmax_mhz: Optional[float], lanes: int, layer_sizes: Sequence[int],
-                  clear_cycles: int, lut: Optional[int]) -> dict:
+                  clear_cycles: int, lut: Optional[int]) -> PointMetrics:
     """Latency / throughput / SOP figures of one design point (cycles and SOPs per test sample)."""
     stats = cycle_stats(cycles)
     sops = np.asarray(sops, dtype=np.float64)
     sop_per_cycle = float(sops.sum() / np.asarray(cycles, dtype=np.float64).sum())
     bound = lane_bound(lanes, layer_sizes)
-    out = {
-        "cycles": stats,
-        "sop_per_sample": float(sops.mean()),
-        "sop_per_cycle": round(sop_per_cycle, 3),
-        "lane_bound": bound,
-        "lane_efficiency": round(sop_per_cycle / bound, 4),
-        "cycles_at_bound": float(sops.mean() / bound),
-        "latency_us": None,
-        "samples_per_s": None,
-        "lut_x_latency": None,
-    }
-    if fmax_mhz:
-        lat = latency_us(cycles, fmax_mhz)
-        out["latency_us"] = {"mean": round(float(lat.mean()), 3), "p99": round(stats["p99"] / fmax_mhz, 3),
-                             "max": round(stats["max"] / fmax_mhz, 3)}
-        out["samples_per_s"] = round(samples_per_second(stats["mean"], fmax_mhz, clear_cycles), 1)
-        out["latency_at_bound_us"] = round(out["cycles_at_bound"] / fmax_mhz, 3)
-        if lut is not None:
-            out["lut_x_latency"] = round(lut * out["latency_us"]["mean"], 1)
-    return out
+    base = PointMetrics(cycles=stats, sop_per_sample=float(sops.mean()), sop_per_cycle=round(sop_per_cycle, 3),
+                        lane_bound=bound, lane_efficiency=round(sop_per_cycle / bound, 4),
+                        cycles_at_bound=float(sops.mean() / bound))
+    if not fmax_mhz:
+        return base
+    lat = latency_us(cycles, fmax_mhz)
+    latency = Latency(round(float(lat.mean()), 3), round(stats.p99 / fmax_mhz, 3), round(stats.max / fmax_mhz, 3))
+    return replace(base, latency_us=latency,
+                   samples_per_s=round(samples_per_second(stats.mean, fmax_mhz, clear_cycles), 1),
+                   latency_at_bound_us=round(base.cycles_at_bound / fmax_mhz, 3),
+                   lut_x_latency=None if lut is None else round(lut * latency.mean, 1))
 
 
 def spiker_comparison(lut_x_latency: float) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from snn2fpga.rtl.generate import generate
+from snn2fpga.rtl.manifest import Manifest
 from snn2fpga.synth.targets import TARGETS, resolve_device
 from snn2fpga.core.files import building_dir
 from snn2fpga.core.golden import GoldenNetwork
@@ -63,10 +64,10 @@ puts "snn_top on $part: WNS $wns ns at $period_ns ns -> Fmax [format %.1f $fmax]
 """
 
 
-def vivado_tcl(manifest: dict, part: str, freq_mhz: float, source: str = "") -> str:
-    sizes = [manifest["n_in"]] + [layer["n"] for layer in manifest["layers"]]
+def vivado_tcl(manifest: Manifest, part: str, freq_mhz: float, source: str = "") -> str:
+    sizes = [manifest.n_in] + [layer.n for layer in manifest.layers]
     return TCL.format(source=source or "generated design", sizes="→".join(map(str, sizes)),
-                      lanes=manifest["lanes"], steps=manifest["steps"], part=part, period=1000.0 / freq_mhz)
+                      lanes=manifest.lanes, steps=manifest.steps, part=part, period=1000.0 / freq_mhz)
 
 
 def write_vivado(network: GoldenNetwork, steps: int, lanes: int, out_dir, part: str = "xc7a35tcpg236-1",

@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from snn2fpga.rtl.manifest import Manifest
 from snn2fpga.synth.errors import MemoryMappingError, ToolError
 from snn2fpga.synth.targets import Target
 
@@ -112,16 +113,16 @@ def classify(target: Target, cell: Optional[str]) -> str:
     return "logic"
 
 
-def check_memories(target: Target, manifest: dict, mapped: dict[str, str], policy: str) -> list[dict]:
+def check_memories(target: Target, manifest: Manifest, mapped: dict[str, str], policy: str) -> list[dict]:
     """Each memory of the manifest with where Yosys put it; MemoryMappingError if one that must be
     block RAM is not (policy "block": all; "auto": the weights)."""
     rows = []
-    for layer in manifest["layers"]:
-        for mem in layer["memories"]:
-            suffix = f"{layer['instance']}.{mem['name']}"
+    for layer in manifest.layers:
+        for mem in layer.memories:
+            suffix = f"{layer.instance}.{mem.name}"
             cell = next((c for name, c in mapped.items() if name == suffix or name.endswith("." + suffix)), None)
             kind = classify(target, cell)
-            rows.append({"memory": suffix, "depth": mem["depth"], "width": mem["width"], "bits": mem["bits"],
+            rows.append({"memory": suffix, "depth": mem.depth, "width": mem.width, "bits": mem.bits,
                          "mapped_to": cell or "—", "kind": kind})
     must = [r for r in rows if (policy == "block" or r["memory"].endswith(".weights"))]
     bad = [r for r in must if r["kind"] not in ("block", "absent")]

@@ -17,7 +17,8 @@ from amaranth import Fragment, Shape, UnusedElaboratable
 
 from snn2fpga.rtl.cycle_model import CycleParams, schedule
 from snn2fpga.rtl.layer import LayerConfigError, LayerCore
-from snn2fpga.rtl.testbench import Stalls, run_layer
+from snn2fpga.rtl.stalls import Stalls
+from snn2fpga.rtl.testbench import run_layer
 from snn2fpga.core.contract import MEMBRANE_QUANTS, WEIGHT_QUANTS, LIFParams, default_delta
 from snn2fpga.core.golden import GoldenNetwork, QuantLayer, random_network
 
@@ -63,7 +64,7 @@ def _check(layer: QuantLayer, lanes: int, x: np.ndarray, seed: int = 0, units: i
     counts = np.stack([x.sum(axis=1), golden.spikes[0][0].sum(axis=1)], axis=1)
     slices = 1 if units is None else -(-lanes // min(units, lanes))
     params = CycleParams((-(-layer.n_out // lanes),), len(x), (1 if slices == 1 else slices + 1,))
-    ends = schedule(params, counts)["E"][:, 0]
+    ends = schedule(params, counts).emit_end[:, 0]
 
     run = run_layer(layer, lanes, x, units=units)
     np.testing.assert_array_equal(run.spikes, golden.spikes[0][0])

@@ -9,8 +9,19 @@ word to `done` equal the cycle model back to back and are no fewer under stalls;
 import numpy as np
 import pytest
 
-from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, sample_cycles, schedule, spike_counts, step_cycles_closed_form
-from snn2fpga.rtl.testbench import Stalls, run_top
+from snn2fpga.core.records import RecordError
+from snn2fpga.rtl.cycle_model import (
+    CycleParams,
+    StepSchedule,
+    predict_cycles,
+    sample_cycles,
+    schedule,
+    spike_counts,
+    step_cycles_closed_form,
+)
+from snn2fpga.rtl.generate import generate
+from snn2fpga.rtl.stalls import Stalls
+from snn2fpga.rtl.testbench import run_top
 from snn2fpga.core.contract import LIFParams, default_delta
 from snn2fpga.core.golden import GoldenNetwork, QuantLayer, random_network
 
@@ -90,14 +101,14 @@ def test_label_ties_go_to_the_lowest_index():
 # ---- the cycle model on its own -----------------------------------------------------------
 
 
-def test_predict_cycles_accepts_counts_results_and_manifests():
+def test_predict_cycles_accepts_counts_results_and_manifests(tmp_path):
     net, x = _network(), np.stack([_sample(1), _sample(2)])
     golden = net.run(x)
     counts = spike_counts(x, golden)
     assert counts.shape == (2, T, 3)
     by_result = predict_cycles(net, golden, lanes=4, inputs=x)
     by_counts = predict_cycles(net, counts, lanes=4)
-    manifest = {"cycle_model": CycleParams.from_network(net, 4, T).to_dict()}
+    manifest = generate(net, T, 4, tmp_path)
     np.testing.assert_array_equal(by_result, by_counts)
     np.testing.assert_array_equal(by_result, predict_cycles(manifest, counts))
     assert by_result.shape == (2,)
@@ -111,11 +122,37 @@ def test_cycle_model_closed_form_when_no_layer_waits():
     params = CycleParams((8, 1), 3)  # one-row second layer: it never holds the first up here
     counts = np.array([[40, 12, 3], [35, 10, 2], [50, 20, 5]])
     sched = schedule(params, counts)
-    per_step = np.diff(sched["a"][:, 0]).tolist()
+    per_step = np.diff(sched.accumulate_start[:, 0]).tolist()
     assert per_step == [step_cycles_closed_form(params.rows, c) for c in counts[:-1]]
     # the tail: layer 0's last step, then layer 1's sweep and its words out
-    tail = (sched["E"][-1, -1] + 1) - sched["a"][-1, 0]
-    assert sample_cycles(params, counts) == sched["a"][-1, 0] + tail
+    tail = (sched.emit_end[-1, -1] + 1) - sched.accumulate_start[-1, 0]
+    assert sample_cycles(params, counts) == sched.accumulate_start[-1, 0] + tail
+
+
+def test_schedule_is_a_typed_record_of_ordered_events():
+    params = CycleParams((8, 3), 3)
+    counts = np.array([[40, 12, 3], [35, 10, 2], [50, 20, 5]])
+    s = schedule(params, counts)
+    assert s.emit_end.shape == (3, 2) and s.emit_end.dtype == np.int64
+    assert (s.accumulate_start <= s.accumulate_end).all() and (s.accumulate_end < s.emit_start).all()
+    assert (s.emit_start <= s.emit_end).all() and (s.emit_end[:, 0] >= s.accumulate_start[:, 1]).all()
+    assert s.cycles == sample_cycles(params, counts) == s.emit_end[-1, -1] + 1
+    with pytest.raises(ValueError, match=r"schedule field 'emit_end' must be an int array \[T, L\] of accumulate_start's shape \(3, 2\), got ndarray \(2, 2\)"):
+        StepSchedule(s.accumulate_start, s.accumulate_end, s.emit_start, s.emit_end[:2])
+    with pytest.raises(ValueError, match="schedule field 'emit_start'"):
+        StepSchedule(s.accumulate_start, s.accumulate_end, s.emit_start.astype(float), s.emit_end)
+
+
+def test_stalls_round_trip_and_name_a_bad_field():
+    s = Stalls(0.6, 12, seed=3)
+    assert Stalls.from_dict(s.to_dict(), "plan.json") == s and s.to_dict() == {"rate": 0.6, "max_gap": 12, "seed": 3}
+    assert s.active and not Stalls().active
+    with pytest.raises(RecordError, match=r"^plan.json: phases\[0\].stall_in: stalls field 'rate' must be a number in \[0.0, 1.0\], got 1.5$"):
+        Stalls.from_dict({"rate": 1.5, "max_gap": 3, "seed": 0}, "plan.json: phases[0].stall_in")
+    with pytest.raises(RecordError, match="stalls field 'seed' is missing"):
+        Stalls.from_dict({"rate": 0.5, "max_gap": 3}, "plan.json")
+    with pytest.raises(RecordError, match="stalls field 'max_gap' must be a positive integer, got 0"):
+        Stalls(0.5, 0)
 
 
 def test_cycle_model_grows_with_rows_and_spikes():
@@ -134,7 +171,7 @@ def test_cycle_model_exact_when_a_layer_waits_for_the_next():
     golden = net.run(x)
     params = CycleParams.from_network(net, 1, T)
     sched = schedule(params, spike_counts(x, golden)[0])
-    assert (sched["a"][:, 1] > sched["f"][:, 0]).any(), "the case should make layer 0 wait"
+    assert (sched.accumulate_start[:, 1] > sched.emit_start[:, 0]).any(), "the case should make layer 0 wait"
     run = run_top(net, T, 1, x)
     _assert_matches(run, golden)
     assert run.cycles == predict_cycles(params, golden, inputs=x)[0]

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from snn2fpga.rtl.manifest import Manifest
 from snn2fpga.synth.errors import DoesNotFitError
 from snn2fpga.synth.flow import synthesize
 from snn2fpga.synth.targets import TARGETS
@@ -56,8 +57,8 @@ def test_ecp5_report_parsed_from_yosys_and_nextpnr(ecp5_run):
 
 def test_every_memory_of_the_tiny_design_is_block_ram(ecp5_run):
     out, report = ecp5_run
-    manifest = json.loads((out / "rtl" / "manifest.json").read_text())
-    expected = {f"layer{layer['index']}.{m['name']}" for layer in manifest["layers"] for m in layer["memories"]}
+    manifest = Manifest.read(out / "rtl" / "manifest.json")
+    expected = {f"layer{layer.index}.{m.name}" for layer in manifest.layers for m in layer.memories}
     mems = {m["memory"]: m for m in report["memories"]}
     assert set(mems) == expected
     for name, m in mems.items():

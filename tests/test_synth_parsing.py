@@ -2,10 +2,12 @@
 check, cell counting per target, the P&R wrapper, the Vivado script, model loading, errors."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from snn2fpga.rtl.generate import generate
+from snn2fpga.rtl.manifest import Memory
 from snn2fpga.synth import nextpnr, yosys
 from snn2fpga.cli import main as synth_main
 from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, ModelError, SynthError, TargetError
@@ -39,8 +41,9 @@ ERROR: Unable to place cell 'x', no BELs remaining to implement cell type 'ICEST
 
 
 def _manifest():
-    mems = [{"name": n, "depth": 8, "width": 4, "bits": 32} for n in ("weights", "currents", "membranes", "spike_buffer")]
-    return {"layers": [{"index": 0, "instance": "layer0", "memories": mems}]}
+    """What check_memories reads of a manifest: each layer's instance and memories."""
+    mems = tuple(Memory(n, 8, 4, 32, None) for n in ("weights", "currents", "membranes", "spike_buffer"))
+    return SimpleNamespace(layers=(SimpleNamespace(instance="layer0", memories=mems),))
 
 
 def test_memory_mapping_read_from_memory_libmap_lines():
