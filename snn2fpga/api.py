@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
 from snn2fpga.core.paths import RUNS
 from snn2fpga.export import ResolvedModel, resolve_model, test_split
 from snn2fpga.rtl.point import DEFAULT_LANES, DEFAULT_UNITS, DesignPoint
+
+if TYPE_CHECKING:
+    from snn2fpga.rtl.manifest import Manifest
 
 
 def train_network(out: Union[str, Path, None] = None, progress: bool = False, **config) -> Path:
@@ -35,8 +38,8 @@ def train_network(out: Union[str, Path, None] = None, progress: bool = False, **
 
 
 def generate_rtl(model: Union[str, Path, ResolvedModel], out: Union[str, Path], lanes: int = DEFAULT_LANES,
-                 units: Optional[int] = DEFAULT_UNITS) -> dict:
-    """Verilog, memory images and manifest of `model` at P = lanes, Q = units, into `out`; returns the manifest."""
+                 units: Optional[int] = DEFAULT_UNITS) -> Manifest:
+    """Verilog, memory images and manifest.json of `model` at P = lanes, Q = units, into `out`; returns the Manifest."""
     from snn2fpga.rtl.generate import generate
 
     m = model if isinstance(model, ResolvedModel) else resolve_model(model)

@@ -20,7 +20,6 @@ Definitions (docs/synth.md, "What is measured"):
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, spike_counts
-from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, SynthError, ToolError
+from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, ToolError
 from snn2fpga.rtl.point import DEFAULT_LANES, DEFAULT_UNITS, DesignPoint
 from snn2fpga.synth.flow import synthesize
 from snn2fpga.synth.metrics import AIM_FACTOR, PUBLISHED, pareto_front, point_metrics, spiker_comparison, synaptic_ops

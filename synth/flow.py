@@ -18,7 +18,6 @@ a memory not in block RAM, a tool error) still publishes its folder, with
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path

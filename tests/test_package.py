@@ -11,7 +11,6 @@ import sys
 import venv
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = {"core": 0, "train": 1, "export": 2, "rtl": 3, "hls": 3, "sim": 4, "synth": 4, "snn2fpga": 5}

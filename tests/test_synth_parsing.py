@@ -1,7 +1,6 @@
 """synth/ without running tools: log and report parsers on the tools' own formats, the memory
 check, cell counting per target, the P&R wrapper, the Vivado script, model loading, errors."""
 
-import json
 from types import SimpleNamespace
 
 import pytest
@@ -10,7 +9,7 @@ from snn2fpga.rtl.generate import generate
 from snn2fpga.rtl.manifest import Memory
 from snn2fpga.synth import nextpnr, yosys
 from snn2fpga.cli import main as synth_main
-from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, ModelError, SynthError, TargetError
+from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, SynthError, TargetError
 from snn2fpga.synth.flow import _check_capacity
 from snn2fpga.synth.model import load_model
 from snn2fpga.synth.targets import TARGETS, get_target, resolve_device
