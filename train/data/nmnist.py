@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from train.data.events import EventFileError, make_events
+from train.data.sniff import HEAD_BYTES, expect_format
 
 NMNIST_SENSOR: tuple[int, int, int] = (34, 34, 2)  # (W, H, polarities), tonic's order
 NMNIST_CLASSES: list[str] = [str(d) for d in range(10)]
@@ -37,6 +38,7 @@ def read_nmnist_bin(
         raise EventFileError(path, f"cannot read: {err.strerror or err}") from None
     if len(data) == 0:
         raise EventFileError(path, "empty sample: the file holds no events")
+    expect_format(data[:HEAD_BYTES], path, None, "an N-MNIST .bin")  # no signature is a valid 34×34 event
     if len(data) % BYTES_PER_EVENT:
         whole = len(data) - len(data) % BYTES_PER_EVENT
         raise EventFileError(
