@@ -28,14 +28,14 @@ def parser() -> argparse.ArgumentParser:
         description="Train a Brevitas-quantized SNN and write runs/<name>/ (model.pt, config.json, metrics.json, curves.png, raster.png).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--dataset", default=d.dataset, help="saccade-digits | dvs-motions (embedded, generated offline) | nmnist | dvsgesture (need --data-dir)")
-    p.add_argument("--data-dir", default=d.data_dir, help="dataset folder (nmnist: the folder holding Train/; dvsgesture: the DvsGesture folder)")
+    p.add_argument("--dataset", default=d.dataset, help="saccade-digits | dvs-motions (embedded, generated offline) | nmnist | dvsgesture | ncars | shd | cifar10-dvs (need --data-dir)")
+    p.add_argument("--data-dir", default=d.data_dir, help="dataset folder (nmnist: the folder holding Train/; dvsgesture: the DvsGesture folder; ncars: the folder holding n-cars_train/ and n-cars_test/; shd: the folder holding shd_train.h5 and shd_test.h5; cifar10-dvs: the folder holding airplane/ … truck/)")
     p.add_argument("--weights", default=d.weights, choices=WEIGHT_QUANTS, help="weight quantizer")
     p.add_argument("--membrane", default=d.membrane, choices=MEMBRANE_QUANTS, help="stored-membrane quantizer")
     p.add_argument("--leak", type=_leak, default=d.leak, help="leak shift k (β = 1 − 2^−k), or 'none' for IF")
     p.add_argument("--reset", default=d.reset, choices=RESETS)
     p.add_argument("--steps", type=int, default=d.steps, help="time steps T per sample")
-    p.add_argument("--pool", type=int, default=None, help="spatial pooling factor of the input (default: the dataset's, 2 for N-MNIST, 4 for DVS128)")
+    p.add_argument("--pool", type=int, default=None, help="spatial pooling factor of the input (default: the dataset's, 2 for N-MNIST, 4 for DVS128 and N-Cars, 1 for SHD)")
     p.add_argument("--hidden", type=int, nargs="+", default=d.hidden, help="hidden layer sizes")
     p.add_argument("--acc-bits", type=int, default=d.acc_bits, help="membrane accumulator width A")
     p.add_argument("--epochs", type=int, default=d.epochs)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data.events import EventFileError, make_events
+from train.data.events import EventFileError, make_events, read_bytes
 from train.data.sniff import HEAD_BYTES, expect_format
 
 NMNIST_SENSOR: tuple[int, int, int] = (34, 34, 2)  # (W, H, polarities), tonic's order
@@ -30,12 +30,7 @@ def read_nmnist_bin(
 ) -> np.ndarray:
     """Read one N-MNIST .bin file into EVENT_DTYPE events; any defect raises EventFileError."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise EventFileError(path, "no such file") from None
-    except OSError as err:
-        raise EventFileError(path, f"cannot read: {err.strerror or err}") from None
+    data = read_bytes(path)
     if len(data) == 0:
         raise EventFileError(path, "empty sample: the file holds no events")
     expect_format(data[:HEAD_BYTES], path, None, "an N-MNIST .bin")  # no signature is a valid 34×34 event
