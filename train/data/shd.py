@@ -58,7 +58,7 @@ class ShdSample:
 def _raw(path: Path, offset: int, count: int, size: int) -> bytes:
     """`count` bytes of the file at `offset`, which must lie inside its `size` bytes."""
     if offset < 0 or offset + count > size:
-        raise EventFileError(path, f"HDF5 data of {count} bytes at {offset} runs past the file's {size} bytes", offset)
+        raise EventFileError(path, f"HDF5 data of {count} bytes at byte {offset} runs past the file's {size} bytes")
     with open(path, "rb") as f:
         f.seek(offset)
         return f.read(count)
