@@ -316,6 +316,8 @@ def test_aedat4_bad_files_raise(tmp_path: Path) -> None:
         "vector length": (huge_vector, "vector of 1073741824 × 16 bytes runs past", head),
         "stream": (aedat4([(T0, 1, 2, True)], stream=5), "stream 5, which the IOHeader does not describe", head),
         "xml": (aedat4([(T0, 1, 2, True)], description="<dv><node"), "not XML", 18),
+        "size": (aedat4([(T0, 1, 2, True)], description=DESCRIPTION.replace(">346<", ">²<")), r"size \[None, 260\]", 18),
+        "id": (aedat4(description=DESCRIPTION.replace('name="0"', f'name="{"1" * 5000}"')), "no numeric id", 18),
         "no events": (aedat4(description=DESCRIPTION), "holds no events", None),
         "compression": (aedat4([(T0, 1, 2, True)], compression=7), "compression 7 unknown", 18),
         "cut LZ4 frame": (cut_lz4, "cut short", head),

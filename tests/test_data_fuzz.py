@@ -257,7 +257,7 @@ def cifar10dvs_case(draw) -> Case:
 
 @st.composite
 def shd_case(draw) -> tuple[list, list, str]:
-    """(samples for format_bytes.shd, the events they should decode to, how they were spoiled)."""
+    """(samples for format_bytes.shd, the events they should decode to, how they were spoiled, dataset layout)."""
     n = draw(st.integers(1, 3))
     samples, want = [], []
     for _ in range(n):
@@ -277,7 +277,8 @@ def shd_case(draw) -> tuple[list, list, str]:
         samples[0] = (times, units, draw(st.integers(20, 65535)))
     elif kind == "mismatch":
         samples[0] = (times, units + [1], label)
-    return samples, want, kind
+    layout = draw(st.sampled_from([{}, {}, {"chunks": (1,)}, {"chunks": True, "compression": "gzip"}]))
+    return samples, want, kind, layout
 
 
 # ---------------------------------------------------------------- running one input
@@ -398,9 +399,9 @@ def read_with(reader: str, paths: dict[str, Path]) -> Callable[[], list]:
     return samples
 
 
-def shd_input(path: Path, samples: list, want: list, kind: str) -> Case:
+def shd_input(path: Path, samples: list, want: list, kind: str, layout: dict) -> Case:
     """Write the SHD case's file with h5py; its declared-size fields are the raw element lengths."""
-    shd(path, samples)
+    shd(path, samples, **layout)
     if kind == "declared":  # a labels dataset declaring 2^40 entries, never written
         with h5py.File(path, "a") as f:
             del f["labels"]

@@ -21,6 +21,7 @@ before it is used, and a compressed packet may expand at most MAX_EXPANSION time
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from os import PathLike
@@ -107,14 +108,20 @@ def _streams(info: bytes, path: Path, offset: int) -> dict[int, tuple[str, int, 
     streams: dict[int, tuple[str, int, int]] = {}
     for node in out.findall("node"):
         kind = node.findtext("attr[@key='typeIdentifier']")
-        sizes = [node.findtext(f"node[@name='info']/attr[@key='{k}']") for k in ("sizeX", "sizeY")]
-        name = node.get("name", "")
-        if not name.isdigit() or kind is None:
-            raise EventFileError(path, f"stream {name!r} has no numeric id or no typeIdentifier", offset=offset)
-        if kind == "EVTS" and not all(s is not None and s.strip().isdigit() and 0 < int(s) <= 32768 for s in sizes):
-            raise EventFileError(path, f"event stream {name} has sensor size {sizes}, expected 1..32768", offset=offset)
-        streams[int(name)] = (kind, *(int(s) for s in sizes)) if kind == "EVTS" else (kind, 0, 0)
+        sid = _number(node.get("name"))
+        if sid is None or kind is None:
+            raise EventFileError(path, f"stream {node.get('name')!r} has no numeric id or no typeIdentifier", offset=offset)
+        sizes = [_number(node.findtext(f"node[@name='info']/attr[@key='{k}']")) for k in ("sizeX", "sizeY")]
+        if kind == "EVTS" and not all(s is not None and 0 < s <= 32768 for s in sizes):
+            raise EventFileError(path, f"event stream {sid} has sensor size {sizes}, expected 1..32768", offset=offset)
+        streams[sid] = (kind, *sizes) if kind == "EVTS" else (kind, 0, 0)
     return streams
+
+
+def _number(text: str | None) -> int | None:
+    """A decimal number of at most 9 ASCII digits (surrounding blanks allowed), else None."""
+    match = re.fullmatch(r"\s*(\d{1,9})\s*", text or "", re.ASCII)
+    return int(match.group(1)) if match else None
 
 
 def _decompress(raw: bytes, compression: int, path: Path, offset: int) -> bytes:

@@ -38,7 +38,7 @@ SHD_CLASSES: list[str] = [
 SHD_POOL = 1  # the 700 channels as they are
 FILES = {"train": "shd_train.h5", "test": "shd_test.h5"}
 MAX_SECONDS = 2**62 / 1e6  # spike times beyond this do not fit int64 µs
-H5_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError)  # what h5py raises on a damaged file
+H5_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError, zlib.error)  # what a damaged file raises
 
 
 @dataclass(frozen=True)
@@ -88,12 +88,14 @@ def _vlen_lengths(ds, path: Path, size: int, item: int) -> np.ndarray:
     lengths = np.zeros(n, np.int64)
     rows = ds.chunks[0]
     for k in range(ds.id.get_num_chunks()):
-        start = ds.id.get_chunk_info(k).chunk_offset[0]
+        info = ds.id.get_chunk_info(k)
+        start = info.chunk_offset[0]
         count = min(rows, n - start) if 0 <= start < n else 0
+        if info.size > size:
+            raise EventFileError(path, f"{ds.name}: chunk at row {start} declares {info.size} bytes, more than the file")
         mask, blob = ds.id.read_direct_chunk((start,))
         if filters and not mask & 1:
-            inflate = zlib.decompressobj()
-            blob = inflate.decompress(blob, rows * item)
+            blob = zlib.decompressobj().decompress(blob, count * item)
         if count == 0 or len(blob) < count * item:
             raise EventFileError(path, f"{ds.name}: chunk at row {start} holds {len(blob)} bytes, {count * item} expected")
         lengths[start : start + count] = np.frombuffer(blob, descriptor, count=count)["length"]
