@@ -169,8 +169,9 @@ class ShdFile:
             raise EventFileError(self.path, f"{where}: HDF5: {err}") from None
         if len(seconds) != len(units):  # the heap held other lengths than the descriptors declared
             raise EventFileError(self.path, f"{where} has {len(seconds)} times but {len(units)} units")
-        if not np.all((seconds >= 0) & (seconds < MAX_SECONDS)):  # NaN fails too
-            j = int(np.flatnonzero(~((seconds >= 0) & (seconds < MAX_SECONDS)))[0])
+        bad = np.flatnonzero(~((seconds >= 0) & (seconds < MAX_SECONDS)))  # NaN too
+        if bad.size:
+            j = int(bad[0])
             raise EventFileError(self.path, f"{where}: spike {j} at {seconds[j]} s, not a time ≥ 0")
         bad = np.flatnonzero((units < 0) | (units >= SHD_SENSOR[0]))
         if bad.size:
