@@ -126,8 +126,10 @@ def spoil(draw, evs: list, width: int, height: int, top: int, low: int = 0) -> t
     if kind == "outside":
         i = draw(st.integers(0, len(evs) - 1))
         x, y, t, p = evs[i]
-        bad = draw(st.one_of(st.integers(width, top), st.integers(low, -1))) if low < 0 else draw(st.integers(width, top))
-        evs[i] = (bad, y, t, p) if draw(st.booleans()) else (x, bad - width + height, t, p)
+        on_x = draw(st.booleans())
+        beyond = st.integers(width if on_x else height, top)
+        bad = draw(st.one_of(beyond, st.integers(low, -1)) if low < 0 else beyond)
+        evs[i] = (bad, y, t, p) if on_x else (x, bad, t, p)
     elif kind == "backwards":
         x, y, t, p = evs[-1]
         evs.append((x, y, t - draw(st.integers(1, min(t, 1000))), p))
