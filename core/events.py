@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +20,16 @@ class EventFileError(ValueError):
         self.offset = offset
         where = f" at byte {offset}" if offset is not None else ""
         super().__init__(f"{self.path}{where}: {reason}")
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or EventFileError."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise EventFileError(path, "no such file") from None
+    except OSError as err:
+        raise EventFileError(path, f"cannot read: {err.strerror or err}") from None
 
 
 def make_events(x: np.ndarray, y: np.ndarray, t: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Every file here is assembled with struct.pack from the formats' specifications (libcaer
 `events/common.h` and `events/polarity.h` for 3.1; the DV flatbuffers schemas
-`ioheader.fbs` and `events.fbs` for 4.0), never by the project's writer.
+`ioheader.fbs` and `events.fbs` for 4.0; tests/format_bytes.py), never by the project's writer.
 """
 
 from __future__ import annotations
@@ -14,6 +14,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import aedat
+import zstandard
+
+from format_bytes import (
+    AEDAT31_HEADER,
+    DESCRIPTION,
+    T0,
+    aedat4,
+    compress,
+    description,
+    event_packet,
+    ioheader,
+    packet,
+    polarity,
+)
 from snn2fpga.train.data import EVENT_DTYPE, EventFileError, make_events
 from snn2fpga.train.data import datasets as D
 from snn2fpga.train.data.aedat import (
@@ -35,30 +50,7 @@ from snn2fpga.train.data.dvsgesture import (
 
 # ---------------------------------------------------------------- AEDAT 3.1, by hand
 
-HEADER = b"#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DVS128\r\n#Start-Time: 2017-01-01 12:00:00\r\n#!END-HEADER\r\n"
-
-
-def polarity(x: int, y: int, p: int, ts: int, valid: int = 1) -> bytes:
-    """One 8-byte polarity event: uint32 (x << 17 | y << 2 | p << 1 | valid), int32 timestamp."""
-    return struct.pack("<Ii", (x << 17) | (y << 2) | (p << 1) | valid, ts)
-
-
-def packet(events: list[bytes], etype: int = 1, size: int = 8, overflow: int = 0, **fields: int) -> bytes:
-    """A 28-byte packet header (type, source, size, TS offset, TS overflow, capacity, number, valid) + events."""
-    n = len(events)
-    head = struct.pack(
-        "<hhiiiiii",
-        etype,
-        1,
-        size,
-        fields.get("ts_offset", 4),
-        overflow,
-        fields.get("capacity", n),
-        fields.get("number", n),
-        fields.get("valid", n),
-    )
-    return head + b"".join(events)
-
+HEADER = AEDAT31_HEADER
 
 P1 = packet(
     [
@@ -151,8 +143,8 @@ def test_missing_end_header_raises(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "words"),
     [
-        (b"#!AER-DAT2.0\r\n" + bytes(8), "version '2.0'"),
-        (b"\x00\x01garbage", "not an AEDAT file"),
+        (b"#!AER-DAT2.0\r\n" + bytes(8), "not an AEDAT 3.1 file: it looks like AEDAT 2.0"),
+        (b"\x00\x01garbage", "not an AEDAT 3.1 file: it has no AEDAT 3.1 signature"),
         (HEADER + packet([polarity(1, 1, 1, 1) + bytes(4)], size=12), "eventSize 12"),
         (HEADER + packet([polarity(1, 1, 1, 1)], capacity=2), "eventCapacity 2"),
         (HEADER + packet([polarity(1, 1, 1, 9), polarity(1, 1, 1, 8)]), "goes back"),
@@ -290,58 +282,6 @@ def test_trial_lists_are_checked(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- AEDAT 4.0, by hand
 
-DESCRIPTION = (
-    '<dv version="2.0"><node name="outInfo" path="/mainloop/Recorder/outInfo/">'
-    '<node name="0" path="/mainloop/Recorder/outInfo/0/">'
-    '<attr key="compression" type="string">NONE</attr>'
-    '<attr key="typeIdentifier" type="string">EVTS</attr>'
-    '<node name="info" path="/mainloop/Recorder/outInfo/0/info/">'
-    '<attr key="sizeX" type="int">346</attr><attr key="sizeY" type="int">260</attr>'
-    "</node></node></node></dv>"
-)
-
-
-def ioheader(description: str) -> bytes:
-    """IOHeader flatbuffer (table Ioheader {compression: int32; file_data_position: int64; description: string}).
-
-    Layout: [0] uoffset → table at 20, [4] identifier "IOHE", [8] vtable (10 bytes:
-    vtable size, table size, field offsets 4 / absent / 8), pad, [20] table: soffset to
-    the vtable (20 − 8), compression = 0 (None), uoffset → string at 32, [32] string.
-    file_data_position is absent: its default −1 means "no data table, read to the end".
-    """
-    text = description.encode()
-    buf = struct.pack("<I", 20) + b"IOHE"
-    buf += struct.pack("<HHHHH", 10, 12, 4, 0, 8) + b"\0\0"
-    buf += struct.pack("<iiI", 20 - 8, 0, 32 - 28)
-    buf += struct.pack("<I", len(text)) + text + b"\0"
-    return buf + b"\0" * (-len(buf) % 4)
-
-
-def event_packet(events: list[tuple[int, int, int, bool]]) -> bytes:
-    """Size-prefixed EventPacket flatbuffer (table {elements: [Event]}, struct Event {t: int64; x, y: int16; on: bool}).
-
-    Layout: [0] size prefix, [4] uoffset → table at 20, [8] identifier "EVTS", [12]
-    vtable (6 bytes: vtable size, table size 8, field 0 at 4), pad, [20] table: soffset
-    20 − 12, uoffset → vector at 28, [28] vector length, [32] structs of 16 bytes (8-aligned).
-    """
-    body = struct.pack("<I", 20 - 4) + b"EVTS" + struct.pack("<HHH", 6, 8, 4) + b"\0\0"
-    body += struct.pack("<iI", 20 - 12, 28 - 24) + struct.pack("<I", len(events))
-    body += b"".join(struct.pack("<qhh?3x", t, x, y, on) for t, x, y, on in events)
-    return struct.pack("<I", len(body)) + body
-
-
-def aedat4(*packets: list[tuple[int, int, int, bool]], description: str = DESCRIPTION) -> bytes:
-    """#!AER-DAT4.0, IOHeader (int32 size + flatbuffer), packets (int32 stream id, int32 size, flatbuffer)."""
-    head = ioheader(description)
-    data = b"#!AER-DAT4.0\r\n" + struct.pack("<I", len(head)) + head
-    for events in packets:
-        body = event_packet(events)
-        data += struct.pack("<iI", 0, len(body)) + body
-    return data
-
-
-T0 = 1_700_000_000_000_000  # DV timestamps are Unix time in µs
-
 
 def test_aedat4_decodes_events_and_sensor_size_from_the_file(tmp_path: Path) -> None:
     f = write(tmp_path, aedat4([(T0, 1, 2, True), (T0 + 5, 345, 259, False)], [(T0 + 9, 10, 20, True)]), "dv.aedat4")
@@ -350,22 +290,64 @@ def test_aedat4_decodes_events_and_sensor_size_from_the_file(tmp_path: Path) -> 
         assert rec.sensor_size == (346, 260, 2)
         assert rec.events.dtype == EVENT_DTYPE
         assert rec.events.tolist() == [(1, 2, T0, 1), (345, 259, T0 + 5, 0), (10, 20, T0 + 9, 1)]
-    with pytest.raises(EventFileError, match="version '4.0'.*read_aedat4"):
+    with pytest.raises(EventFileError, match="not an AEDAT 3.1 file: it looks like AEDAT 4.0"):
         read_aedat31(f)
 
 
 def test_aedat4_bad_files_raise(tmp_path: Path) -> None:
     good = aedat4([(T0, 1, 2, True)])
+    head = 14 + 4 + len(ioheader(DESCRIPTION))  # where the first packet begins
+    huge_header = good[:14] + struct.pack("<i", 2**31 - 1) + good[18:]
+    huge_packet = good[:head] + struct.pack("<ii", 0, 2**31 - 1) + good[head + 8 :]
+    huge_vector = good.replace(struct.pack("<I", 1) + struct.pack("<q", T0), struct.pack("<I", 2**30) + struct.pack("<q", T0))
+    many = event_packet([(T0 + i, i % 128, i % 100, True) for i in range(500)])
+    cut = {c: compress(many, c)[: len(compress(many, c)) // 2] for c in (1, 3)}
+    cut_lz4, cut_zstd = (aedat4(compression=c) + struct.pack("<iI", 0, len(cut[c])) + cut[c] for c in (1, 3))
+    bomb = zstandard.ZstdCompressor().compress(bytes(2_000_000))  # expands > 256×
+    bomb = aedat4(compression=3) + struct.pack("<iI", 0, len(bomb)) + bomb
     cases = {
-        "outside": (aedat4([(T0, 346, 2, True)]), "outside the 346x260 sensor"),
-        "truncated": (good[:-6], "AEDAT 4.0 decoder"),
-        "magic": (b"#!AER-DAT3.1\r\n" + good[14:], "not an AEDAT 4.0 file"),
-        "backwards": (aedat4([(T0 + 9, 1, 1, True)], [(T0, 1, 1, True)]), "goes back"),
+        "outside": (aedat4([(T0, 346, 2, True)]), "outside the 346x260 sensor", head),
+        "negative": (aedat4([(-1, 1, 1, True)]), "negative", head),
+        "truncated": (good[:-6], "packet declares 48 bytes, 42 remain", head),
+        "magic": (b"#!AER-DAT3.1\r\n" + good[14:], "not an AEDAT 4.0 file", 0),
+        "backwards": (aedat4([(T0 + 9, 1, 1, True)], [(T0, 1, 1, True)]), "goes back", head + 8 + 48),
+        "header size": (huge_header, "IOHeader declares 2147483647 bytes", 14),
+        "packet size": (huge_packet, "packet declares 2147483647 bytes", head),
+        "vector length": (huge_vector, "vector of 1073741824 × 16 bytes runs past", head),
+        "stream": (aedat4([(T0, 1, 2, True)], stream=5), "stream 5, which the IOHeader does not describe", head),
+        "xml": (aedat4([(T0, 1, 2, True)], description="<dv><node"), "not XML", 18),
+        "size": (aedat4([(T0, 1, 2, True)], description=DESCRIPTION.replace(">346<", ">²<")), r"size \[None, 260\]", 18),
+        "id": (aedat4(description=DESCRIPTION.replace('name="0"', f'name="{"1" * 5000}"')), "no numeric id", 18),
+        "no events": (aedat4(description=DESCRIPTION), "holds no events", None),
+        "compression": (aedat4([(T0, 1, 2, True)], compression=7), "compression 7 unknown", 18),
+        "cut LZ4 frame": (cut_lz4, "cut short", head),
+        "cut Zstd frame": (cut_zstd, "size prefix does not match", head),
+        "bomb": (bomb, "expands more than 256×", head),
     }
-    for name, (data, words) in cases.items():
+    for name, (data, words, offset) in cases.items():
         f = write(tmp_path, data, f"{name}.aedat4")
         with pytest.raises(EventFileError, match=words) as err:
             read_aedat4(f)
-        assert str(f) in str(err.value)
+        assert err.value.path == str(f) and err.value.offset == offset, name
     with pytest.raises(EventFileError, match="no such file"):
         read_aedat4(tmp_path / "missing.aedat4")
+
+
+@pytest.mark.parametrize("compression", [0, 1, 2, 3, 4])
+def test_aedat4_compressed_packets_and_other_streams_match_an_independent_decoder(tmp_path: Path, compression: int) -> None:
+    """LZ4 and Zstd packets decode, packets of other streams are skipped; the `aedat` package agrees."""
+    events = [[(T0 + 1000 * k + 3 * i, (7 * i) % 128, (5 * k) % 96, bool(i % 2)) for i in range(50)] for k in range(3)]
+    head = ioheader(description((128, 96), {1: "FRME"}), compression)
+    data = b"#!AER-DAT4.0\r\n" + struct.pack("<I", len(head)) + head
+    for chunk in events:
+        body = compress(event_packet(chunk), compression)
+        data += struct.pack("<iI", 0, len(body)) + body
+        data += struct.pack("<iI", 1, 12) + bytes(12)  # a frame packet: not read
+    f = write(tmp_path, data, "c.aedat4")
+    rec = read_aedat4(f)
+    want = [(x, y, t, int(on)) for chunk in events for t, x, y, on in chunk]
+    assert rec.sensor_size == (128, 96, 2) and rec.events.tolist() == want
+    clean = write(tmp_path, aedat4(*events, description=description((128, 96)), compression=compression), "clean.aedat4")
+    assert read_aedat4(clean).events.tolist() == want
+    independent = np.concatenate([p["events"] for p in aedat.Decoder(clean) if "events" in p])  # the package
+    assert [(int(e["x"]), int(e["y"]), int(e["t"]), int(e["on"])) for e in independent] == want

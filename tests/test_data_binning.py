@@ -23,6 +23,19 @@ def test_sizes_round_up() -> None:
     assert pooled_size((5, 3, 2), 2) == (3, 2)  # (W', H')
     assert n_inputs((5, 3, 2), 2) == 12
     assert n_inputs((128, 128, 2), 3) == 2 * 43 * 43
+    assert n_inputs((700, 1, 1), 1) == 700  # SHD: one polarity, the channel is x
+    assert n_inputs((700, 1, 1), 4) == 175
+
+
+def test_one_polarity_sensor_index_is_the_channel() -> None:
+    # SHD-style (700, 1, 1): index y·W + x = x; T=2 over t 0..9
+    got = bin_events(ev((699, 0, 0, 0), (3, 0, 4, 0), (3, 0, 5, 0), (0, 0, 9, 0)), (700, 1, 1), steps=2)
+    assert got.shape == (2, 700)
+    assert [np.flatnonzero(row).tolist() for row in got] == [[3, 699], [0, 3]]
+    pooled = bin_events(ev((699, 0, 0, 0), (5, 0, 9, 0)), (700, 1, 1), steps=1, pool=4)
+    assert pooled.shape == (1, 175) and np.flatnonzero(pooled[0]).tolist() == [1, 174]
+    with pytest.raises(ValueError, match="0..0 for a 1-polarity sensor"):
+        bin_events(ev((1, 0, 0, 1)), (700, 1, 1), steps=1)
 
 
 def test_hand_computed_pooling_polarity_and_bins() -> None:

@@ -34,7 +34,7 @@ def fake_nmnist(root: Path, splits: dict[str, dict[int, int]]) -> None:
 
 
 def test_unknown_name_and_missing_data_dir() -> None:
-    with pytest.raises(ValueError, match="supported: dvs-motions, dvsgesture, nmnist, saccade-digits"):
+    with pytest.raises(ValueError, match="supported: cifar10-dvs, dvs-motions, dvsgesture, ncars, nmnist, saccade-digits, shd"):
         load_dataset("mnist", None, steps=4, pool=2)
     with pytest.raises(ValueError, match="needs data_dir"):
         load_dataset("nmnist", None, steps=4, pool=2)
@@ -120,13 +120,14 @@ def test_stale_unpacked_cache_is_rebuilt_not_misread(tmp_path, monkeypatch):
 
 
 def test_pool_defaults_to_the_datasets_own() -> None:
-    """34×34 N-MNIST pools by 2, 128×128 DVS by 4, unless the user gives --pool."""
+    """34×34 N-MNIST pools by 2, 128×128 DVS and 120×100 N-Cars by 4, SHD's 700 channels not at all."""
     import argparse
 
     from snn2fpga.train.cli import add_arguments
     from snn2fpga.train.config import TrainConfig
 
-    assert [TrainConfig(dataset=d).pool for d in ("saccade-digits", "nmnist", "dvs-motions", "dvsgesture")] == [2, 2, 4, 4]
+    names = ("saccade-digits", "nmnist", "dvs-motions", "dvsgesture", "ncars", "shd", "cifar10-dvs")
+    assert [TrainConfig(dataset=d).pool for d in names] == [2, 2, 4, 4, 4, 1, 4]
     assert TrainConfig(dataset="dvs-motions", pool=8).pool == 8
     parser = argparse.ArgumentParser()
     add_arguments(parser)

@@ -36,14 +36,14 @@ def _test_fraction(text: str) -> float:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The training options; every default comes from TrainConfig."""
     d = TrainConfig()
-    p.add_argument("--dataset", default=d.dataset, help="saccade-digits | dvs-motions (embedded, generated offline) | nmnist | dvsgesture (need --data-dir)")
-    p.add_argument("--data-dir", default=d.data_dir, help="dataset folder (nmnist: the folder holding Train/; dvsgesture: the DvsGesture folder)")
+    p.add_argument("--dataset", default=d.dataset, help="saccade-digits | dvs-motions (embedded, generated offline) | nmnist | dvsgesture | ncars | shd | cifar10-dvs (need --data-dir)")
+    p.add_argument("--data-dir", default=d.data_dir, help="dataset folder (nmnist: the folder holding Train/; dvsgesture: the DvsGesture folder; ncars: the folder holding n-cars_train/ and n-cars_test/; shd: the folder holding shd_train.h5 and shd_test.h5; cifar10-dvs: the folder holding airplane/ … truck/)")
     p.add_argument("--weights", default=d.weights, choices=WEIGHT_QUANTS, help="weight quantizer")
     p.add_argument("--membrane", default=d.membrane, choices=MEMBRANE_QUANTS, help="stored-membrane quantizer")
     p.add_argument("--leak", type=_leak, default=d.leak, help="leak shift k (β = 1 − 2^−k), or 'none' for IF")
     p.add_argument("--reset", default=d.reset, choices=RESETS)
     p.add_argument("--steps", type=positive_int, default=d.steps, help="time steps T per sample")
-    p.add_argument("--pool", type=positive_int, default=None, help="spatial pooling factor of the input (default: the dataset's, 2 for N-MNIST, 4 for DVS128)")
+    p.add_argument("--pool", type=positive_int, default=None, help="spatial pooling factor of the input (default: the dataset's, 2 for N-MNIST, 4 for DVS128 and N-Cars, 1 for SHD)")
     p.add_argument("--hidden", type=positive_int, nargs="+", default=d.hidden, help="hidden layer sizes")
     p.add_argument("--acc-bits", type=positive_int, default=d.acc_bits, help="membrane accumulator width A")
     p.add_argument("--epochs", type=positive_int, default=d.epochs)

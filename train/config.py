@@ -23,7 +23,7 @@ class TrainConfig:
     leak: Optional[int] = 2  # shift k (β = 1 − 2^−k); None = IF
     reset: str = "subtract"
     steps: int = 10
-    pool: Optional[int] = None  # None: the dataset's default (2 for 34×34 N-MNIST, 4 for 128×128 DVS)
+    pool: Optional[int] = None  # None: the dataset's default (2 for 34×34 N-MNIST, 4 for 128×128 DVS and N-Cars, 1 for SHD)
     hidden: list[int] = field(default_factory=lambda: [128])
     acc_bits: int = 16
     epochs: int = 40

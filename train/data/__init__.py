@@ -1,4 +1,4 @@
-"""Event data: readers, the DVS emulator, the embedded dataset, binning and `load_dataset`."""
+"""Event data: readers, the DVS emulator, the embedded dataset, binning, `load_dataset` and `from_tonic`."""
 
 from snn2fpga.core.binning import bin_events, n_inputs, pooled_size
 from snn2fpga.core.paths import cache_root
@@ -7,6 +7,8 @@ from snn2fpga.train.data.emulator import DVSConfig, emulate_dvs, pixel_threshold
 from snn2fpga.core.events import EVENT_DTYPE, EventFileError, make_events
 from snn2fpga.train.data.nmnist import NMNIST_SENSOR, list_nmnist, read_nmnist_bin, write_nmnist_bin
 from snn2fpga.train.data.saccade_digits import SaccadeConfig, ensure_saccade_digits
+from snn2fpga.train.data.sniff import sniff_format
+from snn2fpga.train.data.tonic_adapter import from_tonic
 
 __all__ = [
     "DATASETS",
@@ -22,6 +24,7 @@ __all__ = [
     "cache_root",
     "emulate_dvs",
     "ensure_saccade_digits",
+    "from_tonic",
     "list_nmnist",
     "load_dataset",
     "make_events",
@@ -29,5 +32,6 @@ __all__ = [
     "pixel_thresholds",
     "pooled_size",
     "read_nmnist_bin",
+    "sniff_format",
     "write_nmnist_bin",
 ]

@@ -17,8 +17,8 @@ mark is clear are skipped (they were invalidated by a filter before writing). Ev
 else that does not fit the format — header, truncation, coordinates outside the sensor,
 time going backwards — raises EventFileError with the file and byte offset.
 
-AEDAT 4.0 is decoded by the `aedat` package (flatbuffers, LZ4/Zstd); the sensor size is
-read from the file's stream description.
+AEDAT 4.0 is decoded by `train.data.aedat4` (flatbuffers, LZ4/Zstd, every offset
+checked); the sensor size is read from the file's stream description.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from snn2fpga.core.files import write_bytes
-from snn2fpga.core.events import EventFileError, make_events
+from snn2fpga.core.events import EventFileError, make_events, read_bytes
+from snn2fpga.train.data.aedat4 import decode_aedat4
+from snn2fpga.train.data.sniff import HEAD_BYTES, expect_format, sniff_format
 
 DVS128_SENSOR: tuple[int, int, int] = (128, 128, 2)  # (W, H, polarities)
 
-AEDAT31_MAGIC = b"#!AER-DAT3.1\r\n"
-AEDAT4_MAGIC = b"#!AER-DAT4.0\r\n"
 END_HEADER = b"#!END-HEADER\r\n"
 PACKET_HEADER = struct.Struct("<hhiiiiii")  # 28 bytes
 POLARITY_EVENT = 1
@@ -63,24 +63,9 @@ class AedatRecording:
     invalid: int = 0  # polarity events skipped because their valid mark is clear
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, or EventFileError."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise EventFileError(path, "no such file") from None
-    except OSError as err:
-        raise EventFileError(path, f"cannot read: {err.strerror or err}") from None
-
-
 def _header_end(data: bytes, path: Path) -> int:
     """Check the 3.1 text header; return the byte offset where the packets begin."""
-    if not data.startswith(b"#!AER-DAT"):
-        raise EventFileError(path, "not an AEDAT file: it does not begin with #!AER-DAT", offset=0)
-    if not data.startswith(AEDAT31_MAGIC):
-        version = data[9:].split(b"\r", 1)[0].split(b"\n", 1)[0][:10].decode("ascii", "replace")
-        hint = " (read it with read_aedat4)" if data.startswith(AEDAT4_MAGIC) else ""
-        raise EventFileError(path, f"AEDAT version {version!r}: this reader reads 3.1{hint}", offset=0)
+    expect_format(data[:HEAD_BYTES], path, "AEDAT 3.1", "an AEDAT 3.1")
     pos = 0
     while True:
         if data[pos : pos + 1] != b"#":
@@ -222,55 +207,18 @@ def read_aedat31(path: str | PathLike[str], sensor_size: tuple[int, int, int] = 
 
 def read_aedat4(path: str | PathLike[str]) -> AedatRecording:
     """Read the first event stream of an AEDAT 4.0 file (DV software); sensor size from the file."""
-    import aedat
-
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(len(AEDAT4_MAGIC))
-    except FileNotFoundError:
-        raise EventFileError(path, "no such file") from None
-    except OSError as err:
-        raise EventFileError(path, f"cannot read: {err.strerror or err}") from None
-    if magic != AEDAT4_MAGIC:
-        raise EventFileError(path, f"not an AEDAT 4.0 file: begins with {magic!r}", offset=0)
-    try:
-        decoder = aedat.Decoder(path)
-        streams = decoder.id_to_stream()
-        ids = sorted(i for i, s in streams.items() if s["type"] == "events")
-        sid = ids[0] if ids else None
-        packets = [packet["events"] for packet in decoder if packet["stream_id"] == sid and "events" in packet]
-    except (RuntimeError, OSError) as err:  # the decoder's parse errors
-        raise EventFileError(path, f"AEDAT 4.0 decoder: {err}") from None
-    finally:
-        decoder = None  # the decoder holds the file open until collected
-    if sid is None:
-        raise EventFileError(path, f"no event stream (streams: {sorted(s['type'] for s in streams.values())})")
-    width, height = int(streams[sid]["width"]), int(streams[sid]["height"])
-    if not packets:
-        raise EventFileError(path, f"event stream {sid} holds no events")
-    raw = np.concatenate(packets)
-    x, y = raw["x"].astype(np.int64), raw["y"].astype(np.int64)
-    t, p = raw["t"].astype(np.int64), raw[raw.dtype.names[3]].astype(np.int64)  # 4th field: "on"
-    outside = np.flatnonzero((x >= width) | (y >= height))
-    if outside.size:
-        i = int(outside[0])
-        raise EventFileError(
-            path, f"event {i} at (x={x[i]}, y={y[i]}) is outside the {width}x{height} sensor of stream {sid}"
-        )
-    back = np.flatnonzero(np.diff(t) < 0)
-    if back.size:
-        i = int(back[0]) + 1
-        raise EventFileError(path, f"timestamp of event {i} goes back from {t[i - 1]} to {t[i]} µs")
-    return AedatRecording(path, make_events(x, y, t, p), (width, height, 2))
+    events, sensor_size = decode_aedat4(read_bytes(path), path)
+    return AedatRecording(path, events, sensor_size)
 
 
 def read_aedat(path: str | PathLike[str], sensor_size: tuple[int, int, int] = DVS128_SENSOR) -> AedatRecording:
     """Read an AEDAT 3.1 or 4.0 file, choosing by its first line (`sensor_size` applies to 3.1)."""
     path = Path(path)
     data = read_bytes(path)
-    if data.startswith(AEDAT4_MAGIC):
-        return read_aedat4(path)
+    if sniff_format(data[:HEAD_BYTES]) == "AEDAT 4.0":
+        events, sensor_size = decode_aedat4(data, path)
+        return AedatRecording(path, events, sensor_size)
     recording = decode_aedat31(data, path, sensor_size)
     warn_skipped(recording)
     return recording
@@ -328,7 +276,6 @@ __all__ = [
     "AedatWarning",
     "DVS128_SENSOR",
     "decode_aedat31",
-    "read_bytes",
     "encode_aedat31",
     "read_aedat",
     "read_aedat31",

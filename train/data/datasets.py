@@ -21,10 +21,13 @@ import numpy as np
 from snn2fpga.core.binning import bin_events, n_inputs
 from snn2fpga.core.files import write_npz
 from snn2fpga.core.paths import cache_root
+from snn2fpga.train.data.cifar10dvs import CIFAR10DVS_CLASSES, CIFAR10DVS_SENSOR, list_cifar10dvs, read_cifar10dvs
 from snn2fpga.train.data.dvs_motions import DVS_MOTIONS_CLASSES, DVS_MOTIONS_SENSOR, dvs_motions_files
 from snn2fpga.train.data.dvsgesture import DVS_POOL, DVSGESTURE_CLASSES, DVSGESTURE_SENSOR, dvsgesture_files, read_segment
+from snn2fpga.train.data.ncars import NCARS_CLASSES, NCARS_POOL, NCARS_SENSOR, ncars_files, read_ncars_dat
 from snn2fpga.train.data.nmnist import NMNIST_CLASSES, NMNIST_SENSOR, has_split, list_nmnist, read_nmnist_bin
 from snn2fpga.train.data.saccade_digits import ensure_saccade_digits, split_indices
+from snn2fpga.train.data.shd import SHD_CLASSES, SHD_POOL, SHD_SENSOR, read_shd_sample, shd_files
 
 BINNING_VERSION = 2  # bump when binned arrays change for the same files, to drop stale caches
 ARRAYS = ("train_x", "train_y", "test_x", "test_y")
@@ -40,12 +43,12 @@ class EventDataset:
     train_y: np.ndarray  # int64 [n_train]
     test_x: np.ndarray  # uint8 [n_test, steps, n_in]
     test_y: np.ndarray  # int64 [n_test]
-    sensor_size: tuple[int, int, int]  # (W, H, 2) before pooling
+    sensor_size: tuple[int, int, int]  # (W, H, P) before pooling
     pool: int
     steps: int
     n_in: int
     classes: list[str]
-    test_paths: list[str]  # the event file of each test sample
+    test_paths: list[str]  # where each test sample comes from (its event file, or file#index)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class DatasetSpec:
     read: Callable[[Path], np.ndarray]
     sensor_size: tuple[int, int, int]
     classes: list[str]
-    default_pool: int = 2  # spatial pooling when the user gives none: 34×34 → 17×17, 128×128 → 32×32
+    default_pool: int = 2  # spatial pooling when the user gives none: 34×34 → 17×17, 128×128 → 32×32 (4)
 
 
 def holdout(samples: Samples, seed: int, test_fraction: float) -> tuple[Samples, Samples]:
@@ -114,6 +117,13 @@ def nmnist_files(data_dir: str | None, seed: int, test_fraction: float) -> tuple
     return holdout(train, seed, test_fraction)
 
 
+def cifar10dvs_files(data_dir: str | None, seed: int, test_fraction: float) -> tuple[Samples, Samples]:
+    """CIFAR10-DVS: one folder per class, no published split: a seeded stratified hold-out."""
+    if data_dir is None:
+        raise ValueError("dataset 'cifar10-dvs' needs data_dir: the folder holding airplane/ … truck/")
+    return holdout(list_cifar10dvs(data_dir), seed, test_fraction)
+
+
 def saccade_digits_files(data_dir: str | None, seed: int, test_fraction: float) -> tuple[Samples, Samples]:
     """The embedded dataset, generated into the cache (or data_dir) on first use; fixed split."""
     root = ensure_saccade_digits(Path(data_dir).resolve() if data_dir is not None else None)
@@ -125,6 +135,9 @@ DATASETS: dict[str, DatasetSpec] = {
     "nmnist": DatasetSpec(nmnist_files, read_nmnist_bin, NMNIST_SENSOR, NMNIST_CLASSES),
     "dvs-motions": DatasetSpec(dvs_motions_files, read_segment, DVS_MOTIONS_SENSOR, DVS_MOTIONS_CLASSES, DVS_POOL),
     "dvsgesture": DatasetSpec(dvsgesture_files, read_segment, DVSGESTURE_SENSOR, DVSGESTURE_CLASSES, DVS_POOL),
+    "ncars": DatasetSpec(ncars_files, read_ncars_dat, NCARS_SENSOR, NCARS_CLASSES, NCARS_POOL),
+    "shd": DatasetSpec(shd_files, read_shd_sample, SHD_SENSOR, SHD_CLASSES, SHD_POOL),
+    "cifar10-dvs": DatasetSpec(cifar10dvs_files, read_cifar10dvs, CIFAR10DVS_SENSOR, CIFAR10DVS_CLASSES, DVS_POOL),
 }
 
 
@@ -166,8 +179,8 @@ def load_dataset(
 ) -> EventDataset:
     """Load dataset `name` binned into `steps` time steps with spatial pooling `pool`.
 
-    `data_dir` is the dataset folder (required for "nmnist"; for "saccade-digits" it
-    overrides the cache location). `seed` and `test_fraction` set the hold-out split of
+    `data_dir` is the dataset folder (required for every recorded dataset; for the
+    embedded "saccade-digits" and "dvs-motions" it overrides the cache location). `seed` and `test_fraction` set the hold-out split of
     datasets that ship without a test split; the embedded dataset has its own fixed split.
     """
     if name not in DATASETS:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from snn2fpga.train.data.aedat import DVS128_SENSOR, AedatRecording, decode_aedat31, read_bytes, warn_skipped
-from snn2fpga.core.events import EventFileError
+from snn2fpga.train.data.aedat import DVS128_SENSOR, AedatRecording, decode_aedat31, warn_skipped
+from snn2fpga.core.events import EventFileError, read_bytes
 
 DVSGESTURE_SENSOR: tuple[int, int, int] = DVS128_SENSOR
 DVSGESTURE_CLASSES: list[str] = [

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from snn2fpga.core.files import write_bytes
-from snn2fpga.core.events import EventFileError, make_events
+from snn2fpga.core.events import EventFileError, make_events, read_bytes
+from snn2fpga.train.data.sniff import HEAD_BYTES, expect_format
 
 NMNIST_SENSOR: tuple[int, int, int] = (34, 34, 2)  # (W, H, polarities), tonic's order
 NMNIST_CLASSES: list[str] = [str(d) for d in range(10)]
@@ -29,14 +30,10 @@ def read_nmnist_bin(
 ) -> np.ndarray:
     """Read one N-MNIST .bin file into EVENT_DTYPE events; any defect raises EventFileError."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise EventFileError(path, "no such file") from None
-    except OSError as err:
-        raise EventFileError(path, f"cannot read: {err.strerror or err}") from None
+    data = read_bytes(path)
     if len(data) == 0:
         raise EventFileError(path, "empty sample: the file holds no events")
+    expect_format(data[:HEAD_BYTES], path, None, "an N-MNIST .bin")  # no signature is a valid 34×34 event
     if len(data) % BYTES_PER_EVENT:
         whole = len(data) - len(data) % BYTES_PER_EVENT
         raise EventFileError(
