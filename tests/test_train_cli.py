@@ -94,3 +94,27 @@ def test_a_checkpoint_carrying_a_pickled_object_is_refused_and_runs_nothing(run,
     torch.save(state, run / "model.pt")
     refused(["export", str(run)], capsys, run, "not a readable snn2fpga checkpoint")
     assert not marker.exists()
+
+
+def test_a_run_keeps_its_best_epoch_and_csv_and_resumes(tmp_path, capsys):
+    """2 epochs: model.pt, model-best.pt and metrics.csv; --overwrite replaces, --resume continues from epoch 2."""
+    import csv
+    import json
+
+    from snn2fpga.train.trainer import read_checkpoint
+
+    out = tmp_path / "runs" / "small"
+    args = ["train", "--out", str(out), "--hidden", "8", "--quiet"]
+    assert main([*args, "--epochs", "2"]) == 0
+    history = json.loads((out / "metrics.json").read_text())["history"]
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert [float(r["test_accuracy"]) for r in rows] == [h["test_accuracy"] for h in history]
+    best = read_checkpoint(out / "model-best.pt")
+    assert best["history"][-1]["test_accuracy"] == max(h["test_accuracy"] for h in history)
+    capsys.readouterr()
+    assert main([*args, "--epochs", "3", "--resume"]) == 0
+    assert "resuming from epoch 2" in capsys.readouterr().out
+    assert len(list(csv.DictReader((out / "metrics.csv").open()))) == 3
+    assert main([*args, "--epochs", "1", "--overwrite"]) == 0
+    assert len(list(csv.DictReader((out / "metrics.csv").open()))) == 1

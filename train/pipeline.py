@@ -12,7 +12,7 @@ from snn2fpga.train.config import TrainConfig
 from snn2fpga.train.data import load_dataset
 from snn2fpga.train.plots import plot_curves, plot_raster
 from snn2fpga.core.files import atomic_write, write_json
-from snn2fpga.train.trainer import CHECKPOINT, evaluate, read_checkpoint, train_model
+from snn2fpga.train.trainer import BEST_CHECKPOINT, CHECKPOINT, METRICS_CSV, evaluate, read_checkpoint, train_model
 
 
 def per_class_accuracy(pred: np.ndarray, y: np.ndarray, classes: list[str]) -> dict[str, float]:
@@ -20,7 +20,7 @@ def per_class_accuracy(pred: np.ndarray, y: np.ndarray, classes: list[str]) -> d
     return {name: float((pred[y == c] == c).mean()) for c, name in enumerate(classes) if np.any(y == c)}
 
 
-DERIVED = ("model.qonnx", "model.nir")  # made from model.pt; stale once it is replaced
+DERIVED = ("model.qonnx", "model.nir", BEST_CHECKPOINT, METRICS_CSV)  # of an earlier model.pt: stale once it is replaced
 
 
 def check_run_folder(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -13,10 +15,12 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from snn2fpga.train.config import TrainConfig
-from snn2fpga.core.files import atomic_write
+from snn2fpga.core.files import atomic_write, write_bytes, write_text
 from snn2fpga.train.model import QuantSNN
 
 CHECKPOINT = "model.pt"
+BEST_CHECKPOINT = "model-best.pt"  # the epoch with the highest test accuracy so far, beside the last one
+METRICS_CSV = "metrics.csv"  # one row per epoch
 
 
 class CheckpointError(ValueError):
@@ -50,6 +54,15 @@ def save_checkpoint(path: Path, model: QuantSNN, opt: torch.optim.Optimizer, sch
         "meta": meta,
     }
     atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def history_csv(history: list[dict]) -> str:
+    """Per-epoch metrics as CSV text (a header, then one row per epoch)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(history[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return out.getvalue()
 
 
 def evaluate(model: QuantSNN, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> tuple[float, np.ndarray]:
@@ -89,8 +102,7 @@ def train_model(
     start, history, seconds = 0, [], 0.0
     if resume:
         state = read_checkpoint(ckpt)
-        if progress:
-            print(f"resuming from epoch {state['epoch']} ({ckpt})")
+        print(f"resuming from epoch {state['epoch']} ({ckpt})")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -129,6 +141,9 @@ def train_model(
         if progress:
             tqdm.write(f"epoch {epoch + 1}/{cfg.epochs}: loss {loss_sum / seen:.4f}  train {correct / seen:.4f}  test {test_acc:.4f}")
         save_checkpoint(ckpt, model, opt, sched, epoch + 1, history, {"config": asdict(cfg), "n_in": int(train_x.shape[2]), "n_classes": n_classes, "train_seconds": seconds})
+        if test_acc >= max(h["test_accuracy"] for h in history):
+            write_bytes(ckpt.with_name(BEST_CHECKPOINT), ckpt.read_bytes())
+        write_text(ckpt.with_name(METRICS_CSV), history_csv(history))
     return model, history, seconds
 
 

@@ -102,7 +102,15 @@ def holdout(samples: Samples, seed: int, test_fraction: float) -> tuple[Samples,
     """Hold out a fixed, seeded, stratified `test_fraction` of samples as test."""
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    train, test = split_indices(np.array([label for _, label in samples]), test_fraction, seed)
+    labels = np.array([label for _, label in samples], dtype=np.int64)
+    classes, counts = np.unique(labels, return_counts=True)
+    n_test = int(np.ceil(test_fraction * len(labels)))
+    if len(labels) == 0 or counts.min() < 2 or min(n_test, len(labels) - n_test) < len(classes):
+        where = Path(samples[0][0]).parent.parent if samples else "the dataset folder"
+        smallest = f"; class {classes[counts.argmin()]} has {counts.min()}" if len(labels) else ""
+        raise ValueError(f"{where}: {len(labels)} recordings in {len(classes)} classes are too few for a stratified "
+                         f"hold-out of {test_fraction:g} (each class needs 2, each part one per class{smallest})")
+    train, test = split_indices(labels, test_fraction, seed)
     return [samples[i] for i in train], [samples[i] for i in test]
 
 
