@@ -18,7 +18,7 @@ STAMP   := .venv/.installed
 POINT    = $(if $(P),--lanes $(P)) $(if $(Q),--units $(Q))
 SYNTH_ARGS = $(POINT) $(if $(TARGET),--target $(TARGET)) $(if $(FREQ),--freq $(FREQ)) $(if $(DEVICE),--device $(DEVICE))
 
-.PHONY: help setup demo test train export rtl hls hls-synth sim sim-batch synth bench lint clean
+.PHONY: help setup demo clean-demo test train export rtl hls hls-synth sim sim-batch synth bench summary lint clean
 
 help:
 	@echo "make setup      .venv with the pinned tools (every target does this first)"
@@ -34,7 +34,8 @@ help:
 	@echo "make sim-batch  MODEL=… [N=] [P=] [Q=] [FILES=]   many samples through the RTL"
 	@echo "make synth      MODEL=… [TARGET=ecp5|ice40|xc7] [DEVICE=] [FREQ=] [P=] [Q=]"
 	@echo "make bench      MODEL=… [TARGET=] [P=] [Q=]   the design-point sweep and Pareto plot"
-	@echo "make clean      remove build/"
+	@echo "make summary    MODEL=…   one table of what was measured, and where each artifact is"
+	@echo "make clean      remove build/;  make clean-demo: remove the default run and its build/"
 	@echo "Variables: MODEL=$(MODEL); P, Q, N, TARGET, DEVICE, FREQ, FILES empty = the command's default"
 	@echo "Outside make: . .venv/bin/activate, then snn2fpga COMMAND --help"
 
@@ -47,11 +48,29 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
+# The demo tells its story: a banner per stage with its expected time on a 2-core machine, and a
+# summary table at the end. Training refuses to clobber an earlier demo run: `make clean-demo` first.
+banner = @printf '\n==== %s ====\n' $(1)
+
 demo: setup
-	$(S2F) train
-	$(MAKE) export rtl lint hls MODEL=$(MODEL)
-	$(MAKE) sim-batch MODEL=$(MODEL) N=200
-	$(MAKE) synth bench MODEL=$(MODEL)
+	$(call banner,"1/8 train: the default model on saccade-digits; 40 epochs (about 2 min; +1 min to generate the dataset the first time)")
+	$(S2F) train --quiet
+	$(call banner,"2/8 export: QONNX + NIR; read back and checked against the golden model (about 10 s)")
+	$(S2F) export $(MODEL)
+	$(call banner,"3/8 rtl: Amaranth -> Verilog at the default design point (about 5 s)")
+	$(S2F) rtl $(MODEL) $(POINT)
+	$(call banner,"4/8 lint: verilator --lint-only -Wall (about 10 s)")
+	$(S2F) lint build/$(NAME)/rtl
+	$(call banner,"5/8 hls: hls4ml project; compiled and checked in C simulation on 200 test samples (about 1-2 min)")
+	$(S2F) hls $(MODEL)
+	$(call banner,"6/8 sim-batch: 200 test samples through the RTL under Verilator (about 30 s)")
+	$(S2F) sim-batch $(MODEL) $(POINT) --n 200
+	$(call banner,"7/8 synth: Yosys + nextpnr for the ECP5-25F (about 4 min; tool phases every 30 s)")
+	$(S2F) synth $(MODEL) $(SYNTH_ARGS)
+	$(call banner,"8/8 bench: 16 design points synthesized; two at a time (about 15 min)")
+	$(S2F) bench $(MODEL) $(SYNTH_ARGS)
+	$(call banner,"summary")
+	$(S2F) summary $(MODEL)
 
 test: setup
 	$(PY) -m pytest tests sim
@@ -88,5 +107,11 @@ synth: setup
 bench: setup
 	$(S2F) bench $(MODEL) $(SYNTH_ARGS)
 
+summary: setup
+	$(S2F) summary $(MODEL)
+
 clean:
 	rm -rf build
+
+clean-demo:
+	rm -rf $(MODEL) build/$(NAME)

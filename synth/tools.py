@@ -9,6 +9,7 @@ with the log's tail, unless the caller asks for the result to inspect it itself.
 from __future__ import annotations
 
 import shutil
+import re
 import subprocess
 import sys
 import time
@@ -52,6 +53,20 @@ def tool_path(name: str) -> str:
     return found
 
 
+HEARTBEAT_S = 30.0  # how often a running tool's phase is reported
+# the lines that say what Yosys ("3.14. Executing ABC pass") and nextpnr ("Info: Routing..") are doing
+PHASE = re.compile(r"^(?:\d+(?:\.\d+)*\. Executing .*|Info: (?:Placing|Routing|Running|Critical path|Max frequency|Packing|Checksum).*)$")
+
+
+def current_phase(log: Path) -> str:
+    """The last phase line of a tool's log so far (or 'starting')."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()[-400:]
+    except OSError:
+        return "starting"
+    return next((line.strip() for line in reversed(lines) if PHASE.match(line.strip())), "starting")
+
+
 def run_tool(name: str, args: list[str], cwd: Path, log: Path, timeout: Optional[float] = None,
              check: bool = True) -> ToolRun:
     """Run `name args…` in `cwd` under `nice`, all output into `log`."""
@@ -59,12 +74,22 @@ def run_tool(name: str, args: list[str], cwd: Path, log: Path, timeout: Optional
     if shutil.which("nice"):
         cmd = ["nice", "-n", str(NICE), *cmd]
     start = time.perf_counter()
+    print(f"[{name}] started in {cwd} (log {Path(log).name})", file=sys.stderr, flush=True)
     with open(log, "w") as out:
-        try:
-            proc = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise ToolError(f"{name} did not finish within {timeout:.0f} s; see {log}", log) from None
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        while proc.poll() is None:  # a heartbeat with the tool's current phase, so a long run is never silent
+            left = None if timeout is None else timeout - (time.perf_counter() - start)
+            try:
+                proc.wait(HEARTBEAT_S if left is None else max(0.05, min(HEARTBEAT_S, left)))
+            except subprocess.TimeoutExpired:
+                elapsed = time.perf_counter() - start
+                if timeout is not None and elapsed >= timeout:
+                    proc.kill()
+                    proc.wait()
+                    raise ToolError(f"{name} did not finish within {timeout:.0f} s; see {log}", log) from None
+                print(f"[{name}] {elapsed:.0f} s: {current_phase(Path(log))}", file=sys.stderr, flush=True)
     run = ToolRun(proc.returncode, Path(log), time.perf_counter() - start)
+    print(f"[{name}] done in {run.seconds:.0f} s (exit {proc.returncode})", file=sys.stderr, flush=True)
     if check and proc.returncode != 0:
         raise ToolError(f"{name} failed (exit {proc.returncode}); see {log}:\n{run.tail()}", log)
     return run

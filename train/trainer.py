@@ -14,6 +14,8 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from snn2fpga.train.progress import bar as progress_bar
+
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.core.files import atomic_write, write_bytes, write_text
 from snn2fpga.train.model import QuantSNN
@@ -117,7 +119,7 @@ def train_model(
         model.train()
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
         order = torch.randperm(len(train_x), generator=gen).numpy()
-        bar = tqdm(range(0, len(order), cfg.batch_size), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False)
+        bar = progress_bar(range(0, len(order), cfg.batch_size), progress, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False)
         loss_sum, correct, seen = 0.0, 0, 0
         for b_idx, i in enumerate(bar):
             if on_batch is not None:

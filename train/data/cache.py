@@ -6,6 +6,7 @@ The cache root itself is `snn2fpga.core.paths.cache_root` (`.cache`, or $SNN2FPG
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def ensure_generated(root: Path, name: str, meta: dict, generate: Callable[[Path
         return root
     if root.exists() and not (root / META_FILE).exists():
         raise EventFileError(root, f"exists but is not a generated {name} folder (no {META_FILE}); remove it or choose another")
+    print(f"{name}: generating the dataset into {root} (once; later runs reuse it)", file=sys.stderr)
     with building_dir(root) as work:
         generate(work)
     return root

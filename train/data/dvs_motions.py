@@ -331,14 +331,14 @@ def _meta(config: MotionsConfig) -> dict:
 
 def generate(root: str | os.PathLike[str], config: MotionsConfig = MotionsConfig(), progress: bool = True) -> dict:
     """Write the dataset into the (new or empty) folder `root`; return its statistics."""
-    from tqdm import tqdm
+    from snn2fpga.train.progress import bar as progress_bar
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     thresholds = pixel_thresholds(DVS128_SENSOR[1::-1], config.dvs, np.random.default_rng((config.seed, 1)))
     trials: dict[str, list[str]] = {split: [] for split in TRIALS}
     counts, gestures = [], 0
-    bar = tqdm(plan(config), desc=f"{NAME}: generating", unit="recording", disable=not progress)
+    bar = progress_bar(plan(config), progress, desc=f"{NAME}: generating", unit="recording")
     for split, user, lighting, classes in bar:
         events, labels = record(user, lighting, classes, config, thresholds)
         name = recording_name(user, lighting)

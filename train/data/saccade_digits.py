@@ -120,7 +120,7 @@ def generate(
 ) -> dict:
     """Write the dataset into the (new or empty) folder `root`; return its statistics."""
     from sklearn.datasets import load_digits
-    from tqdm import tqdm
+    from snn2fpga.train.progress import bar as progress_bar
 
     root = Path(root)
     digits = load_digits()
@@ -131,7 +131,7 @@ def generate(
     jobs = [("Test", i, 0) for i in test]
     jobs += [("Train", i, r) for i in train for r in range(config.train_repeats)]
     counts = []
-    for split, i, r in tqdm(jobs, desc=f"{NAME}: generating", unit="sample", disable=not progress):
+    for split, i, r in progress_bar(jobs, progress, desc=f"{NAME}: generating", unit="sample"):
         rng = np.random.default_rng((config.seed, 2, int(i), r))  # independent of job order
         events = record_digit(images[i], config, thresholds, rng)
         write_nmnist_bin(root / split / str(labels[i]) / sample_name(int(i), r), events)
