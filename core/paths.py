@@ -11,6 +11,7 @@ from pathlib import Path
 
 CACHE_ENV = "SNN2FPGA_CACHE"  # cache root override (generated datasets, binned arrays)
 NMNIST_ENV = "SNN2FPGA_NMNIST_DIR"  # the real N-MNIST recordings the tests and sim-batch use
+REQUIRE_DATA_ENV = "SNN2FPGA_REQUIRE_DATA"  # set (CI sets it): a test that cannot find them fails instead of skipping
 RUNS = Path("runs")
 BUILD = Path("build")
 
@@ -24,6 +25,11 @@ def cache_root() -> Path:
 def build_dir(name: str) -> Path:
     """`build/<name>/`: what the hardware stages derive from the model `name`."""
     return BUILD / name
+
+
+def data_required() -> bool:
+    """Whether missing real recordings are a failure (CI) rather than a reason to skip."""
+    return os.environ.get(REQUIRE_DATA_ENV, "") not in ("", "0")
 
 
 def shared_nmnist_dir() -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from snn2fpga.sim.design import prepare_design
-from snn2fpga.core.paths import NMNIST_ENV, shared_nmnist_dir
+from snn2fpga.core.paths import NMNIST_ENV, REQUIRE_DATA_ENV, data_required, shared_nmnist_dir
 from snn2fpga.sim.samples import dataset_samples, default_model, nmnist_available, nmnist_samples, trained_model
 
 SIM_LANES = 16  # P of the testbench designs: R_0 = 37 rows at 578 inputs, long enough for the stall cases to bite
@@ -40,7 +40,10 @@ def dataset_part(default):
 def nmnist_part(default):
     """Real N-MNIST recordings, binned with the model's T and pool; skips if the data is absent."""
     if not nmnist_available():
-        pytest.skip(f"real N-MNIST recordings not found at {shared_nmnist_dir()} (set ${NMNIST_ENV})")
+        reason = f"real N-MNIST recordings not found at {shared_nmnist_dir()} (set ${NMNIST_ENV})"
+        if data_required():
+            pytest.fail(f"{reason}; ${REQUIRE_DATA_ENV} is set, so this is a failure")
+        pytest.skip(reason)
     part = nmnist_samples(default.steps, default.meta.pool, N_NMNIST)
     assert part.x.shape[2] == default.network.n_in, "N-MNIST binned like the default model's saccade-digits"
     return part

@@ -13,8 +13,6 @@ from snn2fpga.train.data import bin_events, load_dataset, make_events, read_nmni
 from snn2fpga.train.data.saccade_digits import default_root
 
 SHARED = default_root()  # the generated dataset in the user's cache, before tests redirect the cache
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nmnist-train1k"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real N-MNIST subset not found at {REAL}")
 
 
 @pytest.fixture(autouse=True)
@@ -74,9 +72,8 @@ def test_binned_cache_is_reused_and_invalidated(
         load_dataset("nmnist", str(tmp_path / "nm"), steps=5, pool=2)
 
 
-@needs_real
-def test_nmnist_holdout_is_fixed_stratified_and_binned() -> None:
-    ds = load_dataset("nmnist", str(REAL), steps=8, pool=2)
+def test_nmnist_holdout_is_fixed_stratified_and_binned(real_nmnist) -> None:
+    ds = load_dataset("nmnist", str(real_nmnist), steps=8, pool=2)
     assert (ds.name, ds.steps, ds.pool, ds.n_in, ds.sensor_size) == ("nmnist", 8, 2, 578, (34, 34, 2))
     assert ds.classes == [str(d) for d in range(10)]
     assert ds.train_x.shape == (800, 8, 578) and ds.test_x.shape == (200, 8, 578)
@@ -84,13 +81,13 @@ def test_nmnist_holdout_is_fixed_stratified_and_binned() -> None:
     assert set(np.unique(ds.train_x).tolist()) == {0, 1}
     assert len(ds.test_paths) == 200 and all(Path(p).is_file() for p in ds.test_paths)
     assert [int(Path(p).parent.name) for p in ds.test_paths] == ds.test_y.tolist()
-    total = Counter(int(p.parent.name) for p in (REAL / "Train").glob("*/*.bin"))
+    total = Counter(int(p.parent.name) for p in (real_nmnist / "Train").glob("*/*.bin"))
     held = Counter(ds.test_y.tolist())
     assert all(abs(held[c] - 0.2 * n) <= 1 for c, n in total.items())  # stratified
     # fixed: the same seed gives the same split, another seed another split
-    same = load_dataset("nmnist", str(REAL), steps=8, pool=2, seed=0)
+    same = load_dataset("nmnist", str(real_nmnist), steps=8, pool=2, seed=0)
     assert same.test_paths == ds.test_paths and np.array_equal(same.train_x, ds.train_x)
-    other = load_dataset("nmnist", str(REAL), steps=8, pool=2, seed=1)
+    other = load_dataset("nmnist", str(real_nmnist), steps=8, pool=2, seed=1)
     assert set(other.test_paths) != set(ds.test_paths)
     i = 17
     assert np.array_equal(ds.test_x[i], bin_events(read_nmnist_bin(ds.test_paths[i]), (34, 34, 2), 8, 2))

@@ -17,8 +17,6 @@ from snn2fpga.train.data import (
     write_nmnist_bin,
 )
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nmnist-train1k"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real N-MNIST subset not found at {REAL}")
 
 
 def record(x: int, y: int, p: int, t: int) -> bytes:
@@ -111,21 +109,19 @@ def test_lister_sorted_by_label_then_name(tmp_path: Path) -> None:
     assert [label for _, label in list_nmnist(tmp_path, "Test")] == [3]
 
 
-@needs_real
-def test_real_layout_checksums_and_first_samples() -> None:
-    samples = list_nmnist(REAL, "Train")
+def test_real_layout_checksums_and_first_samples(real_nmnist) -> None:
+    samples = list_nmnist(real_nmnist, "Train")
     assert len(samples) == 1000
     by_id = {p.stem: label for p, label in samples}
     assert [by_id[f"{i:05d}"] for i in (1, 2, 3, 4)] == [5, 0, 4, 1]  # MNIST's first four digits
-    sums = dict(line.split()[::-1] for line in (REAL / "SHA256SUMS").read_text().splitlines())
+    sums = dict(line.split()[::-1] for line in (real_nmnist / "SHA256SUMS").read_text().splitlines())
     for path, label in samples[::50]:
         assert path.parent.name == str(label)
         assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[f"{label}/{path.name}"]
 
 
-@needs_real
-def test_real_recordings_match_the_documented_facts() -> None:
-    samples = list_nmnist(REAL, "Train")
+def test_real_recordings_match_the_documented_facts(real_nmnist) -> None:
+    samples = list_nmnist(real_nmnist, "Train")
     for path, _ in samples[::7]:  # 143 files across every class
         ev = read_nmnist_bin(path)
         assert path.stat().st_size == 5 * len(ev)  # every record decoded, none dropped
@@ -136,10 +132,9 @@ def test_real_recordings_match_the_documented_facts() -> None:
         assert 0.4 < ev["p"].mean() < 0.6
 
 
-@needs_real
-def test_real_recordings_decode_as_tonic_does() -> None:
+def test_real_recordings_decode_as_tonic_does(real_nmnist) -> None:
     tonic_io = pytest.importorskip("tonic.io")
-    for path, _ in list_nmnist(REAL, "Train")[::97]:
+    for path, _ in list_nmnist(real_nmnist, "Train")[::97]:
         ours = read_nmnist_bin(path)
         theirs = tonic_io.read_mnist_file(str(path), dtype=EVENT_DTYPE)
         assert np.array_equal(ours, theirs)
