@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from snn2fpga.core.events import EventFileError, make_events
-from snn2fpga.train.data.sniff import HEAD_BYTES, expect_format
+from snn2fpga.train.data.sniff import HEAD_BYTES, expect_format, text_header_end
 
 DVS128_SIDE = 128
 EVENT_SIZE = 8
@@ -27,13 +27,7 @@ ADDRESS_BITS = 15  # polarity, 7-bit column, 7-bit row
 def _header_end(data: bytes, path: Path) -> int:
     """Offset just past the '#' header lines (where the first event is)."""
     expect_format(data[:HEAD_BYTES], path, "AEDAT 2.0", "an AEDAT 2.0")
-    pos = 0
-    while data.startswith(b"#", pos):
-        eol = data.find(b"\n", pos)
-        if eol < 0:
-            raise EventFileError(path, "header line never ends: the file ends inside the header", offset=pos)
-        pos = eol + 1
-    return pos
+    return text_header_end(data, path, b"#")
 
 
 def decode_aedat2(data: bytes, path: str | PathLike[str] = "<bytes>") -> np.ndarray:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from snn2fpga.core.events import EventFileError, make_events, read_bytes
-from snn2fpga.train.data.sniff import HEAD_BYTES, expect_format
+from snn2fpga.train.data.sniff import HEAD_BYTES, expect_format, text_header_end
 
 NCARS_SENSOR: tuple[int, int, int] = (120, 100, 2)
 NCARS_CLASSES: list[str] = ["background", "cars"]
@@ -32,13 +32,7 @@ EVENT_SIZE = 8
 def _header_end(data: bytes, path: Path) -> int:
     """Offset just past the "% …" header lines (where the event type byte is)."""
     expect_format(data[:HEAD_BYTES], path, "Prophesee DAT", "a Prophesee DAT (N-Cars)")
-    pos = 0
-    while data.startswith(b"% ", pos):
-        eol = data.find(b"\n", pos)
-        if eol < 0:
-            raise EventFileError(path, "header line never ends: the file ends inside the header", offset=pos)
-        pos = eol + 1
-    return pos
+    return text_header_end(data, path, b"% ")
 
 
 def decode_dat(

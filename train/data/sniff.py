@@ -58,3 +58,14 @@ def expect_format(head: bytes, path: str | PathLike[str], expected: str | None, 
     else:
         looks = "it is empty"
     raise EventFileError(path, f"not {name} file: {looks}", offset=0)
+
+
+def text_header_end(data: bytes, path: str | PathLike[str], prefix: bytes) -> int:
+    """Offset just past the leading text lines that start with `prefix` (AEDAT 2.0 '#', Prophesee DAT '% ')."""
+    pos = 0
+    while data.startswith(prefix, pos):
+        eol = data.find(b"\n", pos)
+        if eol < 0:
+            raise EventFileError(path, "header line never ends: the file ends inside the header", offset=pos)
+        pos = eol + 1
+    return pos
