@@ -6,13 +6,14 @@ from typing import Optional, Sequence
 
 from snn2fpga.core.cli import main_of
 from snn2fpga.export.cli import COMMAND as EXPORT
+from snn2fpga.export.cli import IMPORT
 from snn2fpga.hls.cli import COMMAND as HLS
 from snn2fpga.rtl.cli import COMMANDS as RTL
 from snn2fpga.sim.cli import COMMAND as SIM_BATCH
 from snn2fpga.synth.cli import COMMANDS as SYNTH
 from snn2fpga.train.cli import COMMAND as TRAIN
 
-COMMANDS = (TRAIN, EXPORT, *RTL, HLS, SIM_BATCH, *SYNTH)
+COMMANDS = (TRAIN, IMPORT, EXPORT, *RTL, HLS, SIM_BATCH, *SYNTH)
 DESCRIPTION = ("A quantized SNN from PyTorch to verified FPGA hardware: train → export (QONNX) → rtl / hls → "
                "sim-batch / synth. `snn2fpga COMMAND --help` lists each command's options and defaults.")
 
