@@ -183,7 +183,8 @@ def _best_alpha(fc, weight: np.ndarray) -> tuple[float, float]:
     best = (1.0, math.inf)
     if top == 0:
         return 1.0, 0.0
-    for a in np.geomspace(top * 2.0**-12, top * 4.0, 241):
+    e = math.floor(math.log2(top))
+    for a in np.exp2(np.arange((e - 12) * 16, (e + 3) * 16) / 16):  # 16 steps an octave, powers of two included
         fc.weight.copy_(w / float(a))
         err = float(((fc.quant_weight().value * float(a) - w) ** 2).sum())
         if err < best[1]:
