@@ -54,6 +54,7 @@ COMMAND = Command("export", "Export a trained run to QONNX (LIF as a custom op) 
 
 def add_import_arguments(p: argparse.ArgumentParser) -> None:
     """The import options; the quantizer defaults are the trainer's (TrainConfig)."""
+    from snn2fpga.export.nir_import import SEMANTICS
     from snn2fpga.train.config import TrainConfig
     from snn2fpga.train.data.datasets import DATASETS
 
@@ -63,6 +64,9 @@ def add_import_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--membrane", default=d.membrane, choices=MEMBRANE_QUANTS, help="stored-membrane quantizer")
     p.add_argument("--reset", default="zero", choices=RESETS,
                    help="zero: NIR's reset to v_reset = 0; subtract: snnTorch's default reset (see docs/export.md)")
+    p.add_argument("--source", default="nir", choices=SEMANTICS,
+                   help="whose neuron semantics the float reference of the spike agreement follows: the graph's (nir, = Norse) "
+                        "or snnTorch's Leaky with --reset's mechanism")
     p.add_argument("--acc-bits", type=positive_int, default=d.acc_bits, help="membrane accumulator width A")
     p.add_argument("--steps", type=positive_int, default=None, help=f"time steps T (default: the graph's, else {d.steps})")
     p.add_argument("--dt", type=positive_float, default=None,
@@ -87,7 +91,8 @@ def run_import(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     result = import_nir(args.model, out, args.weights, args.membrane, reset=args.reset, acc_bits=args.acc_bits,
                         steps=args.steps, dt=args.dt, dataset=args.data, data_dir=args.data_dir, pool=args.pool,
-                        finetune_epochs=args.finetune_epochs, lr=args.lr, seed=args.seed, overwrite=args.overwrite,
+                        finetune_epochs=args.finetune_epochs, lr=args.lr, seed=args.seed, semantics=args.source,
+                        overwrite=args.overwrite,
                         progress=not args.quiet)
     print(f"wrote {result.out} (model.pt, config.json, metrics.json, model.qonnx, model.nir) in {time.perf_counter() - t0:.1f} s")
     for line in result.summary():

@@ -141,20 +141,32 @@ def _float_layer(fc_item: tuple[str, Any], neuron_item: tuple[str, Any], dt: flo
     return FloatLayer(fc_name, name, w * gain, b * gain, threshold, beta, k)
 
 
-def simulate_float(layers: list[FloatLayer], spikes: np.ndarray) -> list[np.ndarray]:
-    """The graph's written semantics in float64: V ← β·V + W·x + b, s = V > v_threshold, V ← 0 where s; spikes per layer [B, T, N].
+SEMANTICS = ("nir", "snntorch")  # the float reference the imported network is compared with
 
-    Written by hand: no library simulates a NIR graph by its own definition (each framework
-    imports it into its own neuron, with its own reset timing)."""
+
+def simulate_float(layers: list[FloatLayer], spikes: np.ndarray, semantics: str = "nir", reset: str = "zero") -> list[np.ndarray]:
+    """The float network in float64 under a source's semantics; spikes per layer [B, T, N].
+
+    nir: V ← β·V + W·x + b, s = V > v_threshold, V ← 0 where s (the graph's written semantics, Norse's LIFBox).
+    snntorch: snnTorch's `Leaky` (reset_delay): the spike of step t resets at step t + 1, by
+    subtracting the threshold (reset "subtract") or zeroing β·V + W·x + b (reset "zero").
+    Written by hand: no library simulates a NIR graph by its definition, and each framework
+    imports a graph into its own neuron."""
+    if semantics not in SEMANTICS:
+        raise ValueError(f"semantics {semantics!r} unknown; choose one of {', '.join(SEMANTICS)}")
     x = np.asarray(spikes, np.float64)
     out = []
     for layer in layers:
         v = np.zeros((x.shape[0], layer.n_out))
+        s = np.zeros_like(v, dtype=bool)
         s_all = np.zeros((x.shape[0], x.shape[1], layer.n_out), np.uint8)
         for t in range(x.shape[1]):
             v = layer.beta * v + x[:, t] @ layer.weight.T + layer.bias
+            if semantics == "snntorch":
+                v = v - layer.threshold * s if reset == "subtract" else np.where(s, 0.0, v)
             s = v > layer.threshold
-            v = np.where(s, 0.0, v)
+            if semantics == "nir":
+                v = np.where(s, 0.0, v)
             s_all[:, t] = s
         out.append(s_all)
         x = s_all.astype(np.float64)
@@ -173,21 +185,24 @@ def spike_agreement(a: list[np.ndarray], b: list[np.ndarray]) -> dict:
 def _best_alpha(fc, weight: np.ndarray) -> tuple[float, float]:
     """The divisor α of the float weights whose quantized copy α·Q(W/α) is nearest W (least squares); and its relative error.
 
-    The Brevitas quantizer of the layer does the quantizing; α, being folded into the
-    threshold and bias, is free, so the search reaches every effective weight scale."""
+    The layer's own Brevitas quantizer does the quantizing; α, folded into the threshold
+    and the bias, is free. The search runs from 2·max|W| down to 2^−6·max|W|, 16 steps an
+    octave (powers of two included), and keeps the largest α of equal error: fixed-point
+    quantizers repeat every octave, and the largest α leaves the latent weights below 1,
+    where the trainer's learning rate moves codes when fine-tuning."""
     import torch
 
     w = torch.tensor(weight, dtype=torch.float32)
     top = float(w.abs().max())
-    norm = float((w**2).sum()) or 1.0
-    best = (1.0, math.inf)
     if top == 0:
         return 1.0, 0.0
+    norm = float((w**2).sum())
     e = math.floor(math.log2(top))
-    for a in np.exp2(np.arange((e - 12) * 16, (e + 3) * 16) / 16):  # 16 steps an octave, powers of two included
+    best = (1.0, math.inf)
+    for a in np.exp2(np.arange((e + 1) * 16, (e - 6) * 16 - 1, -1) / 16):
         fc.weight.copy_(w / float(a))
         err = float(((fc.quant_weight().value * float(a) - w) ** 2).sum())
-        if err < best[1]:
+        if err < best[1] * (1 - 1e-6):
             best = (float(a), err)
     return best[0], best[1] / norm
 
@@ -245,7 +260,7 @@ class ImportResult:
             lines.append(f"  {r['fc']} → {r['neuron']}: {leak}; v_threshold {r['v_threshold']:g} → θ = {r['theta']} units of "
                          f"{r['unit']:.4g}; weight error (relative MSE) {r['weight_relative_mse']:.3f}")
         for stage, agr in imp["agreement"].items():
-            lines.append(f"spike agreement with the NIR graph's float semantics ({stage}), {imp['measured_on']}: "
+            lines.append(f"spike agreement with the float graph under {imp['reference']} ({stage}), {imp['measured_on']}: "
                          f"{100 * agr['all']:.2f} % of all spike decisions, output layer {100 * agr['output']:.2f} % "
                          f"(reference spike rate per layer {', '.join(f'{r:.3f}' for r in agr['reference_spike_rate'])})")
         for stage, acc in imp["accuracy"].items():
@@ -256,7 +271,7 @@ class ImportResult:
 def import_nir(path: Union[str, Path], out: Union[str, Path], weights: str, membrane: str, reset: str = "zero",
                acc_bits: int = 16, steps: Optional[int] = None, dt: Optional[float] = None, dataset: Optional[str] = None,
                data_dir: Optional[str] = None, pool: Optional[int] = None, finetune_epochs: int = 0, lr: float = 1e-3,
-               seed: int = 0, overwrite: bool = False, progress: bool = False) -> ImportResult:
+               seed: int = 0, semantics: str = "nir", overwrite: bool = False, progress: bool = False) -> ImportResult:
     """Read, map, quantize (and fine-tune) the NIR file at `path` into the run folder `out`; nothing is written on an error."""
     import nir
 
@@ -293,14 +308,15 @@ def import_nir(path: Union[str, Path], out: Union[str, Path], weights: str, memb
     data = _load_data(cfg, layers[0].n_in, where) if dataset is not None else None
     x = data.test_x if data is not None else _random_inputs(t, layers[0].n_in, seed)
     model, records = quantize(layers, cfg, where)
-    reference = simulate_float(layers, x)
+    reference = simulate_float(layers, x, semantics, reset)
     spikes = model.to_golden().run(x).spikes
     agreement = {"after quantization": spike_agreement(spikes, reference)}
     accuracy = {}
     if data is not None:
-        accuracy["float (NIR semantics)"] = _accuracy(reference[-1], data.test_y)
+        accuracy[f"float ({semantics} semantics)"] = _accuracy(reference[-1], data.test_y)
         accuracy["quantized (golden model)"] = _accuracy(spikes[-1], data.test_y)
     meta_import = {"source": str(path.resolve()), "dt": step, "dt_from": dt_from, "layers": records,
+                   "reference": f"{semantics} semantics" + (f", {reset} reset" if semantics == "snntorch" else ""),
                    "measured_on": f"{len(x)} {dataset} test samples" if data is not None
                    else f"{len(x)} random samples ({RANDOM_RATE:g} input spike rate, seed {seed})"}
     with building_dir(out) as work:

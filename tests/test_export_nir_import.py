@@ -294,8 +294,8 @@ def _norse_model(data, path: Path):
 
 # framework → (model builder, quantizers and import options)
 FRAMEWORKS = {
-    "snntorch": (_snntorch_model, ["--weights", "ternary", "--membrane", "ternary", "--reset", "subtract"]),
-    "norse": (_norse_model, ["--weights", "int4", "--membrane", "full", "--reset", "zero", "--dt", "0.001"]),
+    "snntorch": (_snntorch_model, ["--weights", "ternary", "--membrane", "ternary", "--reset", "subtract", "--source", "snntorch"]),
+    "norse": (_norse_model, ["--weights", "int4", "--membrane", "full", "--reset", "zero", "--dt", "0.001", "--source", "nir"]),
 }
 
 
@@ -326,8 +326,20 @@ def test_spike_agreement_with_the_framework(imported, data, record_property):
     record_property("accuracy", {"framework": own_acc, **metrics["import"]["accuracy"]})
     print(f"{name}: agreement {agreement}, framework accuracy {own_acc:.4f}, imported {acc:.4f}, {metrics['import']['accuracy']}")
     assert own[0].mean() > 0.01 and own[1].mean() > 0.01, "the framework's model spikes in both layers"
-    assert agreement["all"] > 0.85 and agreement["output"] > 0.85
-    assert acc > own_acc - 0.08 and acc == pytest.approx(metrics["test_accuracy"])
+    # the import's own float reference (the source's semantics) is the framework's simulation, so the
+    # agreement `snn2fpga import` reports is the agreement with the framework
+    import nir
+
+    from snn2fpga.export.nir_import import float_layers, graph_dt
+
+    graph = nir.read(str(run.parent / "model.nir"))
+    options = FRAMEWORKS[name][1]
+    layers = float_layers(graph, graph_dt(graph, 1e-3 if name == "norse" else None)[0], name)
+    ref = simulate_float(layers, data.test_x, options[options.index("--source") + 1], options[options.index("--reset") + 1])
+    assert spike_agreement(ref, own)["all"] > 0.999
+    assert metrics["import"]["agreement"]["after quantization"]["all"] == pytest.approx(agreement["all"], abs=1e-3)
+    assert agreement["all"] > 0.8 and agreement["output"] > 0.8  # measured: snnTorch 0.87, Norse 0.97 (README)
+    assert acc > own_acc - 0.1 and acc == pytest.approx(metrics["test_accuracy"])
 
 
 def test_qonnx_equals_golden(imported, data):
@@ -360,7 +372,7 @@ def test_hls_equals_golden(imported, data, tmp_path):
     x = data.test_x[:20]
     runner = build_hls(resolve_model(run).path, tmp_path / "hls", tb_spikes=x[:2])
     result = runner.check(x)
-    assert result.mismatches == 0 and result.steps > 0
+    assert result.ok and result.mismatches == [0, 0] and result.label_mismatches == 0, result.summary()
 
 
 def test_finetuning_continues_from_the_imported_weights(imported, tmp_path, capsys):
@@ -374,9 +386,17 @@ def test_finetuning_continues_from_the_imported_weights(imported, tmp_path, caps
     assert rc == 0, err
     metrics = json.loads((tmp_path / "ft" / "metrics.json").read_text())
     acc = metrics["import"]["accuracy"]
-    assert set(acc) == {"float (NIR semantics)", "quantized (golden model)", "fine-tuned (golden model)"}
+    assert set(acc) == {"float (nir semantics)", "quantized (golden model)", "fine-tuned (golden model)"}
+    import nir
     import torch
 
     assert torch.load(tmp_path / "ft" / "model.pt", weights_only=True)["epoch"] == 1
     assert metrics["test_accuracy"] == acc["fine-tuned (golden model)"]
+    from snn2fpga.export.nir_import import float_layers, quantize
+    from snn2fpga.train.config import TrainConfig
+
+    layers = float_layers(nir.read(str(src)), DT, "t")
+    cfg = TrainConfig(**metrics["config"])
+    before = quantize(layers, cfg, "t")[0].to_golden()
+    assert before.to_dict() != _network(tmp_path / "ft").to_dict(), "fine-tuning changed weights or thresholds"
     print(f"fine-tuning {name}: {acc}")
