@@ -106,6 +106,16 @@ def test_threshold_and_weights_are_exact_where_representable(tmp_path, capsys):
     assert all(r.any() for r in ref) and spike_agreement(got, ref)["all"] == 1.0
 
 
+def test_python_api_imports_like_the_command(tmp_path):
+    import nir
+
+    import snn2fpga as s2f
+
+    g = _chain([(nir.Linear(weight=np.full((4, 6), 0.3)), _lif(4, 0.75, 1.0)), (nir.Linear(weight=np.full((2, 4), 0.3)), _lif(2, 0.75, 1.0))], 6)
+    run = s2f.import_nir(_write(g, tmp_path / "g.nir"), tmp_path / "run", "int8", "full")
+    assert run == tmp_path / "run" and s2f.resolve_model(run).network.layers[0].lif.leak_shift == 2
+
+
 @pytest.mark.parametrize("beta, k", [(0.5, 1), (0.75, 2), (0.9, 3), (0.97, 5)])
 def test_leak_is_the_nearest_shift(tmp_path, capsys, beta, k):
     """β = 1 − dt/τ → k = round(log2(τ/dt)); the record keeps the source's β beside the contract's."""
