@@ -106,14 +106,26 @@ def test_threshold_and_weights_are_exact_where_representable(tmp_path, capsys):
     assert all(r.any() for r in ref) and spike_agreement(got, ref)["all"] == 1.0
 
 
-def test_python_api_imports_like_the_command(tmp_path):
+def test_python_api_and_a_flatten_input(tmp_path):
+    """`snn2fpga.import_nir` as the command; a Flatten of a [2, 3] input is the flat spike vector of 6."""
     import nir
 
     import snn2fpga as s2f
 
-    g = _chain([(nir.Linear(weight=np.full((4, 6), 0.3)), _lif(4, 0.75, 1.0)), (nir.Linear(weight=np.full((2, 4), 0.3)), _lif(2, 0.75, 1.0))], 6)
+    def if_node(n):
+        return nir.IF(r=np.ones(n), v_threshold=np.ones(n), v_reset=np.zeros(n))
+
+    shape = {"input": np.array([2, 3])}
+    g = _graph({"input": nir.Input(input_type=shape), "flat": nir.Flatten(input_type=shape, start_dim=0),
+                "fc0": nir.Linear(weight=np.full((4, 6), 0.3)), "lif0": if_node(4),
+                "fc1": nir.Linear(weight=np.full((2, 4), 0.3)), "lif1": if_node(2),
+                "output": nir.Output(output_type={"output": np.array([2])})},
+               [("input", "flat"), ("flat", "fc0"), ("fc0", "lif0"), ("lif0", "fc1"), ("fc1", "lif1"), ("lif1", "output")])
     run = s2f.import_nir(_write(g, tmp_path / "g.nir"), tmp_path / "run", "int8", "full")
-    assert run == tmp_path / "run" and s2f.resolve_model(run).network.layers[0].lif.leak_shift == 2
+    net = s2f.resolve_model(run).network
+    assert run == tmp_path / "run" and net.n_in == 6 and net.layers[0].lif.leak_shift is None
+    x = np.ones((1, 4, 6), np.uint8)  # 6 × 0.3 = 1.8 > 1 every step: layer 0 fires every step, and so layer 1 (4 × 0.3)
+    assert net.run(x).spikes[1].all()
 
 
 @pytest.mark.parametrize("beta, k", [(0.5, 1), (0.75, 2), (0.9, 3), (0.97, 5)])
