@@ -284,8 +284,9 @@ def import_nir(path: Union[str, Path], out: Union[str, Path], weights: str, memb
     path, out = Path(path), Path(out)
     if finetune_epochs and dataset is None:
         raise ValueError("--finetune-epochs needs a dataset (--data)")
-    if (out / CHECKPOINT).exists() and not overwrite:
-        raise ValueError(f"{out} already holds a model ({out / CHECKPOINT}); pass --overwrite or another --out")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:  # the run folder is replaced whole
+        what = f"a model ({out / CHECKPOINT})" if (out / CHECKPOINT).exists() else "files"
+        raise ValueError(f"{out} already holds {what}; pass --overwrite (it replaces the folder) or another --out")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such NIR file")
     try:

@@ -220,6 +220,10 @@ def test_an_existing_run_is_not_replaced(tmp_path, capsys):
     before = (tmp_path / "run" / "model.pt").read_bytes()
     rc, err = _import(capsys, src, "--out", tmp_path / "run", "--weights", "int8")
     assert rc == 2 and "--overwrite" in err and (tmp_path / "run" / "model.pt").read_bytes() == before
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    rc, err = _import(capsys, src, "--out", tmp_path / "busy")
+    assert rc == 2 and "already holds files" in err and (tmp_path / "busy" / "notes.txt").read_text() == "mine"
     rc, err = _import(capsys, src, "--out", tmp_path / "other", "--finetune-epochs", "1")
     assert rc == 2 and "needs a dataset (--data)" in err and not (tmp_path / "other").exists()
 
