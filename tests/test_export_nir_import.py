@@ -325,19 +325,32 @@ FRAMEWORKS = {
 }
 
 
+@pytest.fixture(scope="module")
+def framework_nir(data, tmp_path_factory):
+    """framework → (its trained model exported to NIR, its per-layer forward), each built once."""
+    built = {}
+
+    def get(name: str):
+        if name not in built:
+            path = tmp_path_factory.mktemp(name) / "model.nir"
+            built[name] = (path, FRAMEWORKS[name][0](data, path))
+        return built[name]
+
+    return get
+
+
 @pytest.fixture(scope="module", params=sorted(FRAMEWORKS))
-def imported(request, data, tmp_path_factory):
+def imported(request, data, framework_nir):
     """(framework, run folder, the framework's own spikes per layer on the test split [B, T, N])."""
     import torch
 
-    build, options = FRAMEWORKS[request.param]
-    tmp = tmp_path_factory.mktemp(request.param)
-    run_steps = build(data, tmp / "model.nir")
+    src, run_steps = framework_nir(request.param)
     with torch.no_grad():
         own = [s.numpy().astype(np.uint8) for s in run_steps(torch.tensor(data.test_x, dtype=torch.float32))]
-    rc = main(["import", str(tmp / "model.nir"), *options, "--data", "saccade-digits", "--out", str(tmp / "run"), "--quiet"])
+    run = src.parent / "run"
+    rc = main(["import", str(src), *FRAMEWORKS[request.param][1], "--data", "saccade-digits", "--out", str(run), "--quiet"])
     assert rc == 0
-    return request.param, tmp / "run", own
+    return request.param, run, own
 
 
 def test_spike_agreement_with_the_framework(imported, data, record_property):
@@ -401,28 +414,23 @@ def test_hls_equals_golden(imported, data, tmp_path):
     assert result.ok and result.mismatches == [0, 0] and result.label_mismatches == 0, result.summary()
 
 
-def test_finetuning_continues_from_the_imported_weights(imported, tmp_path, capsys):
-    """--finetune-epochs 1: the project's quantization-aware trainer starts from the imported network."""
-    name, run, _ = imported
-    if name != "snntorch":
-        pytest.skip("fine-tuning is the same code for every framework; run once")
-    src = run.parent / "model.nir"
+def test_finetuning_continues_from_the_imported_weights(framework_nir, tmp_path, capsys):
+    """--finetune-epochs 1: the project's quantization-aware trainer starts from the imported snnTorch network."""
+    import nir
+    import torch
+
+    from snn2fpga.export.nir_import import float_layers, quantize
+    from snn2fpga.train.config import TrainConfig
+
+    src, _ = framework_nir("snntorch")
     rc, err = _import(capsys, src, "--weights", "int4", "--membrane", "int8", "--reset", "subtract", "--data", "saccade-digits",
                       "--finetune-epochs", "1", "--out", tmp_path / "ft")
     assert rc == 0, err
     metrics = json.loads((tmp_path / "ft" / "metrics.json").read_text())
     acc = metrics["import"]["accuracy"]
     assert set(acc) == {"float (nir semantics)", "quantized (golden model)", "fine-tuned (golden model)"}
-    import nir
-    import torch
-
     assert torch.load(tmp_path / "ft" / "model.pt", weights_only=True)["epoch"] == 1
     assert metrics["test_accuracy"] == acc["fine-tuned (golden model)"]
-    from snn2fpga.export.nir_import import float_layers, quantize
-    from snn2fpga.train.config import TrainConfig
-
-    layers = float_layers(nir.read(str(src)), DT, "t")
-    cfg = TrainConfig(**metrics["config"])
-    before = quantize(layers, cfg, "t")[0].to_golden()
+    before = quantize(float_layers(nir.read(str(src)), DT, "t"), TrainConfig(**metrics["config"]), "t")[0].to_golden()
     assert before.to_dict() != _network(tmp_path / "ft").to_dict(), "fine-tuning changed weights or thresholds"
-    print(f"fine-tuning {name}: {acc}")
+    print(f"fine-tuning snntorch: {acc}")
