@@ -54,7 +54,8 @@ COMMAND = Command("export", "Export a trained run to QONNX (LIF as a custom op) 
 
 def add_import_arguments(p: argparse.ArgumentParser) -> None:
     """The import options; the quantizer defaults are the trainer's (TrainConfig)."""
-    from snn2fpga.export.nir_import import SEMANTICS
+    from snn2fpga.export.nir_float import SEMANTICS
+    from snn2fpga.export.nir_import import DEFAULT_RESET, DEFAULT_SEMANTICS, FINETUNE_LR
     from snn2fpga.train.config import TrainConfig
     from snn2fpga.train.data.datasets import DATASETS
 
@@ -62,9 +63,9 @@ def add_import_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", type=Path, metavar="MODEL.nir", help="NIR file, e.g. from snnTorch's export_to_nir or Norse's to_nir")
     p.add_argument("--weights", default=d.weights, choices=WEIGHT_QUANTS, help="weight quantizer")
     p.add_argument("--membrane", default=d.membrane, choices=MEMBRANE_QUANTS, help="stored-membrane quantizer")
-    p.add_argument("--reset", default="zero", choices=RESETS,
+    p.add_argument("--reset", default=DEFAULT_RESET, choices=RESETS,
                    help="zero: NIR's reset to v_reset = 0; subtract: snnTorch's default reset (see docs/export.md)")
-    p.add_argument("--source", default="nir", choices=SEMANTICS,
+    p.add_argument("--source", default=DEFAULT_SEMANTICS, choices=SEMANTICS,
                    help="whose neuron semantics the float reference of the spike agreement follows: the graph's (nir, = Norse) "
                         "or snnTorch's Leaky with --reset's mechanism")
     p.add_argument("--acc-bits", type=positive_int, default=d.acc_bits, help="membrane accumulator width A")
@@ -75,7 +76,7 @@ def add_import_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None, help="dataset folder (datasets that are not embedded)")
     p.add_argument("--pool", type=positive_int, default=None, help="input pooling factor (default: the dataset's)")
     p.add_argument("--finetune-epochs", type=natural_int, default=0, help="quantization-aware fine-tuning epochs on --data")
-    p.add_argument("--lr", type=positive_float, default=1e-3, help="fine-tuning learning rate")
+    p.add_argument("--lr", type=positive_float, default=FINETUNE_LR, help="fine-tuning learning rate")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<file stem>-<weights>-<membrane>)")
     p.add_argument("--overwrite", action="store_true", help="replace a model in --out")

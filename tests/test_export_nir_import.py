@@ -19,7 +19,7 @@ import pytest
 
 from snn2fpga.cli import main
 from snn2fpga.core.golden import GoldenNetwork
-from snn2fpga.export.nir_import import simulate_float, spike_agreement
+from snn2fpga.export.nir_float import simulate_float, spike_agreement
 
 DT = 1e-4  # snnTorch's export time step
 
@@ -99,7 +99,7 @@ def test_threshold_and_weights_are_exact_where_representable(tmp_path, capsys):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["import"]["agreement"]["after quantization"]["all"] == 1.0
     x = (rng.random((32, 12, 24)) < 0.4).astype(np.uint8)
-    from snn2fpga.export.nir_import import float_layers
+    from snn2fpga.export.nir_float import float_layers
 
     ref = simulate_float(float_layers(nir.read(str(src)), DT, "t"), x)
     got = net.run(x).spikes
@@ -369,7 +369,7 @@ def test_spike_agreement_with_the_framework(imported, data, record_property):
     # agreement `snn2fpga import` reports is the agreement with the framework
     import nir
 
-    from snn2fpga.export.nir_import import float_layers, graph_dt
+    from snn2fpga.export.nir_float import float_layers, graph_dt
 
     graph = nir.read(str(run.parent / "model.nir"))
     options = FRAMEWORKS[name][1]
@@ -419,7 +419,8 @@ def test_finetuning_continues_from_the_imported_weights(framework_nir, tmp_path,
     import nir
     import torch
 
-    from snn2fpga.export.nir_import import float_layers, quantize
+    from snn2fpga.export.nir_float import float_layers
+    from snn2fpga.export.nir_import import quantize
     from snn2fpga.train.config import TrainConfig
 
     src, _ = framework_nir("snntorch")
