@@ -45,7 +45,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e .[nir]  # the nir extra: snnTorch and Norse for the import tests
 	touch $(STAMP)
 
 # The demo tells its story: a banner per stage with its expected time on a 2-core machine, and a

@@ -10,6 +10,7 @@ Public API (imports are lazy, so `import export` is cheap):
   test_split(model) -> EventDataset                          the held-out split the model was tested on
   inference_cost(path) -> dict                               ops and memory
   to_nir / from_nir / write_nir / read_nir / export_nir      NIR bridge
+  import_nir(path, out, weights, membrane, …) -> ImportResult  a float NIR graph → quantized run folder
 Errors: ExportError (ValueError) > UnsupportedModelError, ModelFileError > LIFAttributeError.
 """
 
@@ -35,6 +36,7 @@ _LAZY = {
     "write_nir": "snn2fpga.export.nir_bridge",
     "read_nir": "snn2fpga.export.nir_bridge",
     "export_nir": "snn2fpga.export.nir_bridge",
+    "import_nir": "snn2fpga.export.nir_import",
     "LIF": "snn2fpga.export.lif_op",
     "ResolvedModel": "snn2fpga.export.resolve",
     "resolve_model": "snn2fpga.export.resolve",

@@ -95,10 +95,13 @@ def _chain(graph, where: str) -> list[tuple[str, Any]]:
         if isinstance(graph.nodes[name], nir.Output):
             break
         if len(nxt) != 1:
-            raise UnsupportedModelError(f"{where}: node {name!r} has {len(nxt)} successors; only a chain Input → (Affine → LIF)* → Output is supported")
+            raise UnsupportedModelError(f"{where}: node {name!r} has {len(nxt)} successors (a branch, a recurrent edge or a dead end); "
+                                        "the hardware takes a feed-forward chain Input → (Affine → LIF)* → Output")
         name = nxt[0]
-        if name not in graph.nodes or len(order) > len(graph.nodes):
-            raise ModelFileError(f"{where}: edge to unknown node {name!r} or a cycle")
+        if name not in graph.nodes:
+            raise ModelFileError(f"{where}: edge to unknown node {name!r}")
+        if len(order) > len(graph.nodes):
+            raise UnsupportedModelError(f"{where}: node {name!r} is on a cycle (recurrence); the hardware takes a feed-forward chain")
     if len(order) != len(graph.nodes):
         raise UnsupportedModelError(f"{where}: nodes {sorted(set(graph.nodes) - {n for n, _ in order})} are off the Input → Output chain")
     return order[1:-1]

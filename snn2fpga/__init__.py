@@ -1,7 +1,7 @@
 """snn2fpga: a quantized SNN from PyTorch to verified FPGA hardware.
 
 The Python API (snn2fpga/api.py; loaded on first use, so `import snn2fpga` is cheap):
-`train_network`, `resolve_model`, `test_split`, `generate_rtl`, `simulate`. The stages are
+`train_network`, `import_nir`, `resolve_model`, `test_split`, `generate_rtl`, `simulate`. The stages are
 subpackages: snn2fpga.core, .train, .export, .rtl, .hls, .sim, .synth.
 """
 
@@ -16,7 +16,7 @@ _root = _Path(__file__).resolve().parent.parent
 if (_root / "core" / "contract.py").is_file() and str(_root) not in __path__:
     __path__.append(str(_root))
 
-__all__ = ["train_network", "resolve_model", "test_split", "generate_rtl", "simulate", "SimResult"]
+__all__ = ["train_network", "import_nir", "resolve_model", "test_split", "generate_rtl", "simulate", "SimResult"]
 
 
 def __getattr__(name: str):

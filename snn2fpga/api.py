@@ -37,6 +37,21 @@ def train_network(out: Union[str, Path, None] = None, progress: bool = False, **
     return folder
 
 
+def import_nir(path: Union[str, Path], out: Union[str, Path, None] = None, weights: Optional[str] = None,
+               membrane: Optional[str] = None, **options) -> Path:
+    """Quantize a float NIR graph (snnTorch, Norse, …) into a run folder, as `snn2fpga import` does; returns the folder.
+
+    `options` are `snn2fpga.export.nir_import.import_nir`'s: reset, semantics, dt, steps,
+    dataset, data_dir, pool, finetune_epochs, lr, seed, acc_bits, overwrite, progress."""
+    from snn2fpga.export.nir_import import import_nir as run_import
+    from snn2fpga.train.config import TrainConfig
+
+    weights, membrane = weights or TrainConfig().weights, membrane or TrainConfig().membrane  # the trainer's defaults
+    path = Path(path)
+    out = Path(out) if out is not None else RUNS / f"{path.stem}-{weights}-{membrane}"
+    return run_import(path, out, weights, membrane, **options).out
+
+
 def generate_rtl(model: Union[str, Path, ResolvedModel], out: Union[str, Path], lanes: int = DEFAULT_LANES,
                  units: Optional[int] = DEFAULT_UNITS) -> Manifest:
     """Verilog, memory images and manifest.json of `model` at P = lanes, Q = units, into `out`; returns the Manifest."""

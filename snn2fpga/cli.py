@@ -6,6 +6,7 @@ from typing import Optional, Sequence
 
 from snn2fpga.core.cli import main_of
 from snn2fpga.export.cli import COMMAND as EXPORT
+from snn2fpga.export.cli import IMPORT
 from snn2fpga.hls.cli import COMMAND as HLS
 from snn2fpga.rtl.cli import COMMANDS as RTL
 from snn2fpga.sim.cli import COMMAND as SIM_BATCH
@@ -13,7 +14,7 @@ from snn2fpga.synth.cli import COMMANDS as SYNTH
 from snn2fpga.summary import COMMAND as SUMMARY
 from snn2fpga.train.cli import COMMAND as TRAIN
 
-COMMANDS = (TRAIN, EXPORT, *RTL, HLS, SIM_BATCH, *SYNTH, SUMMARY)
+COMMANDS = (TRAIN, IMPORT, EXPORT, *RTL, HLS, SIM_BATCH, *SYNTH, SUMMARY)
 DESCRIPTION = ("A quantized SNN from PyTorch to verified FPGA hardware: train → export (QONNX) → rtl / hls → "
                "sim-batch / synth. `snn2fpga COMMAND --help` lists each command's options and defaults.")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from snn2fpga.cli import main
 from snn2fpga.core.contract import LIFParams
 from snn2fpga.core.golden import random_network
 from test_train_cli import folder_hashes, refused

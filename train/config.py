@@ -25,6 +25,7 @@ class TrainConfig:
     steps: int = 10
     pool: Optional[int] = None  # None: the dataset's default (2 for 34×34 N-MNIST, 4 for 128×128 DVS and N-Cars, 1 for SHD)
     hidden: list[int] = field(default_factory=lambda: [128])
+    bias: bool = False  # a learnable bias per neuron, rounded to integers in units of the weight scale
     acc_bits: int = 16
     epochs: int = 40
     batch_size: int = 32

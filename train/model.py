@@ -9,7 +9,7 @@ from torch import nn
 
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.core.golden import GoldenNetwork, QuantLayer
-from snn2fpga.train.neuron import QuantLIF
+from snn2fpga.train.neuron import QuantLIF, _ste
 from snn2fpga.train.quant import unit_scale, weight_quant_kwargs
 
 
@@ -26,6 +26,8 @@ class QuantSNN(nn.Module):
         self.lifs = nn.ModuleList(
             QuantLIF(cfg.membrane, cfg.leak, cfg.reset, cfg.acc_bits, cfg.surrogate, cfg.slope) for _ in self.fcs
         )
+        # Real-unit biases (None: no bias), rounded to integers in units of the weight scale in the forward pass.
+        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(b)) for b in sizes[1:]) if cfg.bias else None
         if unit_scale(cfg.weights):
             # Unit-scale quantizers round the latent weight itself: start it where codes vary.
             for fc in self.fcs:
@@ -38,7 +40,13 @@ class QuantSNN(nn.Module):
     def layer_currents(self, i: int, x: torch.Tensor) -> torch.Tensor:
         """W·x of layer i in integer units of its weight scale (exact: s is a power of two)."""
         b, t, n = x.shape
-        return (self.fcs[i](x.reshape(b * t, n)) / self.scale(i).detach()).reshape(b, t, -1)
+        current = (self.fcs[i](x.reshape(b * t, n)) / self.scale(i).detach()).reshape(b, t, -1)
+        return current if self.biases is None else current + self.bias_codes(i)
+
+    def bias_codes(self, i: int) -> torch.Tensor:
+        """Layer i's bias as integers in units of its weight scale (straight-through rounding)."""
+        soft = self.biases[i] / self.scale(i).detach()
+        return _ste(soft, torch.round(soft))
 
     def forward_all(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Spikes and membrane codes of every layer, each [B, T, N_l]."""
@@ -68,5 +76,6 @@ class QuantSNN(nn.Module):
         layers = []
         for i, (fc, lif) in enumerate(zip(self.fcs, self.lifs)):
             codes = fc.quant_weight().int().to(torch.int64).numpy()
-            layers.append(QuantLayer(codes, self.weight_quant, lif.params(self.scale(i)), np.zeros(codes.shape[0], np.int64)))
+            bias = np.zeros(codes.shape[0], np.int64) if self.biases is None else self.bias_codes(i).to(torch.int64).numpy()
+            layers.append(QuantLayer(codes, self.weight_quant, lif.params(self.scale(i)), bias))
         return GoldenNetwork(layers)

@@ -90,14 +90,19 @@ def train_model(
     resume: bool = False,
     on_batch: Optional[Callable[[int, int], None]] = None,
     progress: bool = True,
+    model: Optional[QuantSNN] = None,
 ) -> tuple[QuantSNN, list[dict], float]:
     """Train (or resume) and return the model, per-epoch history and training seconds.
+
+    `model` starts from given weights and thresholds (fine-tuning an imported network)
+    instead of a fresh, calibrated QuantSNN.
 
     Shuffling uses a generator seeded by (seed, epoch), so a resumed run sees the same
     batches as an uninterrupted one and ends with the same weights.
     """
     torch.manual_seed(cfg.seed)
-    model = QuantSNN(train_x.shape[2], n_classes, cfg)
+    given = model is not None
+    model = model if given else QuantSNN(train_x.shape[2], n_classes, cfg)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     ckpt = Path(out) / CHECKPOINT
@@ -110,7 +115,7 @@ def train_model(
         sched.load_state_dict(state["scheduler"])
         start, history = state["epoch"], state["history"]
         seconds = state["meta"].get("train_seconds", 0.0)
-    else:
+    elif not given:
         calib = torch.from_numpy(train_x[: min(256, len(train_x))]).float()
         model.calibrate(calib, cfg.fire_rate)
 
