@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from brevitas import nn as qnn
 from torch import nn
+from torch.nn import functional as F
 
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.core.golden import GoldenNetwork, QuantLayer
@@ -35,16 +36,28 @@ class QuantSNN(nn.Module):
         """Power-of-two weight scale s of layer i."""
         return self.fcs[i].quant_weight().scale.reshape(())
 
+    def quant_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each layer's fake-quantized weight and its scale, quantized once (Brevitas' STE gradient)."""
+        out = []
+        for fc in self.fcs:
+            q = fc.quant_weight()
+            out.append((q.value, q.scale.reshape(()).detach()))
+        return out
+
+    @staticmethod
+    def currents(x: torch.Tensor, weight: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """W·x in integer units of the weight scale (exact: s is a power of two), [B, T, N_out]."""
+        return F.linear(x, weight) / scale
+
     def layer_currents(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        """W·x of layer i in integer units of its weight scale (exact: s is a power of two)."""
-        b, t, n = x.shape
-        return (self.fcs[i](x.reshape(b * t, n)) / self.scale(i).detach()).reshape(b, t, -1)
+        """W·x of layer i in integer units of its weight scale."""
+        return self.currents(x, *self.quant_weights()[i])
 
     def forward_all(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Spikes and membrane codes of every layer, each [B, T, N_l]."""
+        """Spikes and membrane codes of every layer, each [B, T, N_l]; weights quantized once per call."""
         spikes, codes = [], []
-        for i, lif in enumerate(self.lifs):
-            s, m = lif(self.layer_currents(i, x), self.scale(i))
+        for lif, (weight, scale) in zip(self.lifs, self.quant_weights()):
+            s, m = lif(self.currents(x, weight, scale), scale)
             spikes.append(s)
             codes.append(m)
             x = s
