@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from snn2fpga.core.cli import Command, positive_int, run_alone
 from snn2fpga.train.config import TrainConfig
+from snn2fpga.train.device import DEVICES, resolve_device
 from snn2fpga.train.model import QuantSNN
 
 SHAPES = ("578-128-10", "2048-128-8")  # saccade-digits / N-MNIST pool 2, dvs-motions pool 4
@@ -125,13 +126,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=positive_int, default=TrainConfig.steps, help="time steps T")
     p.add_argument("--rounds", type=positive_int, default=5, help="alternating rounds per shape")
     p.add_argument("--iters", type=positive_int, default=20, help="training steps per round")
-    p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    p.add_argument("--device", default="cpu", choices=DEVICES)
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's own choice)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from snn2fpga.train.device import resolve_device
-
     try:
         import snntorch  # noqa: F401  (only to say clearly when the optional extra is missing)
     except ImportError:

@@ -17,9 +17,9 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cpu":
         return torch.device("cpu")
-    if name == "cuda" or name.startswith("cuda:"):
+    if name == "cuda":
         if not torch.cuda.is_available():
-            raise DeviceError(f"--device {name}: no CUDA GPU is available to this PyTorch "
+            raise DeviceError(f"--device cuda: no CUDA GPU is available to this PyTorch "
                               f"(torch {torch.__version__}, CUDA build {torch.version.cuda or 'none'}); use --device cpu or auto")
-        return torch.device(name)
-    raise DeviceError(f"--device {name!r} unknown; choose one of {', '.join(DEVICES)} (or cuda:N)")
+        return torch.device("cuda")
+    raise DeviceError(f"--device {name!r} unknown; choose one of {', '.join(DEVICES)}")

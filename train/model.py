@@ -77,9 +77,9 @@ class QuantSNN(nn.Module):
 
     @torch.no_grad()
     def to_golden(self) -> GoldenNetwork:
-        """The network as integer codes and contract parameters (the golden model)."""
+        """The network as integer codes and contract parameters (the golden model, on the CPU wherever the model is)."""
         layers = []
         for i, (fc, lif) in enumerate(zip(self.fcs, self.lifs)):
-            codes = fc.quant_weight().int().to(torch.int64).numpy()
+            codes = fc.quant_weight().int().to(torch.int64).cpu().numpy()
             layers.append(QuantLayer(codes, self.weight_quant, lif.params(self.scale(i)), np.zeros(codes.shape[0], np.int64)))
         return GoldenNetwork(layers)
