@@ -98,3 +98,13 @@ def test_device_auto_picks_the_gpu():
     from snn2fpga.train.device import resolve_device
 
     assert resolve_device("auto").type == "cuda"
+
+
+def test_loader_workers_do_not_change_training(tmp_path):
+    """--workers only moves batch reading into other processes: the same batches, the same weights."""
+    x, y = toy(n=40)
+    cfg = TrainConfig(hidden=[10], epochs=2, batch_size=8)
+    alone, _, _ = train_model(cfg, pack(x, y), x[:8], y[:8], 3, tmp_path / "a", progress=False)
+    helped, _, _ = train_model(cfg, pack(x, y), x[:8], y[:8], 3, tmp_path / "b", progress=False, workers=2)
+    for (name, a), (_, b) in zip(alone.state_dict().items(), helped.state_dict().items()):
+        assert torch.equal(a, b), name
