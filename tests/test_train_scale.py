@@ -44,6 +44,9 @@ def test_more_processes_than_samples_per_batch_is_refused_with_the_numbers(tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--batch-size 2 is smaller than the 4 training processes" in err[0], err
     assert not out.exists()
+    monkeypatch.setenv("RANK", "3")  # the other processes refuse too, silently: one line in all
+    assert main(["train", "--batch-size", "2", "--out", str(out), "--quiet"]) == 2
+    assert capsys.readouterr().err == ""
 
 
 def test_a_batch_splits_evenly_or_is_refused():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Optional, Sequence
 
-from snn2fpga.core.cli import Command, fraction, natural_int, positive_float, positive_int, run_alone
+from snn2fpga.core.cli import EXIT_USAGE, Command, fraction, natural_int, positive_float, positive_int, run_alone
 from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS
 from snn2fpga.core.paths import RUNS
 from snn2fpga.train.config import TrainConfig
@@ -76,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
     from snn2fpga.train.pipeline import run_training
 
     out = Path(args.out) if args.out else RUNS / cfg.name
-    place = placement(args.device, cfg.batch_size)  # under torchrun: joins the process group
+    try:
+        place = placement(args.device, cfg.batch_size)  # under torchrun: joins the process group
+    except ValueError:
+        if int(os.environ.get("RANK", "0")) != 0:
+            return EXIT_USAGE  # every torchrun process refuses; rank 0 alone says why, in one line
+        raise
     try:
         metrics = run_training(cfg, out, resume=args.resume, progress=not args.quiet, overwrite=args.overwrite,
                                place=place, workers=args.workers)
