@@ -143,6 +143,8 @@ def train_model(
             loss_sum += loss.detach() * len(yb)  # summed on the device: no host sync per batch
             correct += (counts.argmax(1) == yb).sum()
             seen += len(yb)
+            if bar.disable is False and b_idx % 10 == 0:  # a host sync, so only every 10th batch
+                bar.set_postfix(loss=f"{float(loss_sum) / seen:.3f}", acc=f"{int(correct) / seen:.3f}")
         sched.step()
         loss_total, correct_total, seen_total = place.sum([float(loss_sum), float(correct), float(seen)])
         test_acc = evaluate(model, test_x, test_y)[0] if place.main else 0.0
