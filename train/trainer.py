@@ -114,7 +114,10 @@ def train_model(
     else:
         model.calibrate(torch.from_numpy(train.spikes(np.arange(min(256, len(train))))).float(), cfg.fire_rate)
     model.to(place.device)
-    net = model if place.world == 1 else DistributedDataParallel(model)
+    if place.world == 1:
+        net = model
+    else:
+        net = DistributedDataParallel(model, device_ids=[place.device.index] if place.device.type == "cuda" else None)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     if state is not None:
