@@ -55,7 +55,8 @@ def _write_split(folder: Path, split: str, samples: Samples, read: Reader, senso
 def build_store(folder: Path, splits: dict[str, Samples], read: Reader, sensor_size: tuple[int, int, int], steps: int,
                 pool: int, jobs: Optional[int] = None) -> None:
     """Bin every split's recordings into `folder` with `jobs` processes (default: every CPU; 1: in this process)."""
-    jobs = jobs or default_jobs()
+    chunks = sum(-(-len(samples) // CHUNK) for samples in splits.values())
+    jobs = min(jobs or default_jobs(), chunks)  # a pool only where there are chunks to share
     with building_dir(folder) as work:
         workers = ProcessPoolExecutor(jobs) if jobs > 1 else None
         try:
