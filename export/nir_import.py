@@ -169,9 +169,10 @@ def import_nir(path: Union[str, Path], out: Union[str, Path], weights: str, memb
     with building_dir(out) as work:
         seconds = 0.0
         if finetune_epochs:
+            from snn2fpga.train.data.packed import pack
             from snn2fpga.train.trainer import train_model
 
-            model, history, seconds = train_model(cfg, data.train_x, data.train_y, data.test_x, data.test_y,
+            model, history, seconds = train_model(cfg, pack(data.train_x, data.train_y), data.test_x, data.test_y,
                                                   len(data.classes), work, model=model, progress=progress)
             spikes = model.to_golden().run(x).spikes
             agreement["after fine-tuning"] = spike_agreement(spikes, reference)

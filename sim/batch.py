@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -22,10 +23,11 @@ from snn2fpga.sim.reference import Expectations, Report, SampleRecord, compare
 MAGIC_IN, MAGIC_OUT = 0x494E4E53, 0x4F4E4E53
 
 
-def write_input(path: Path, expect: Expectations, max_cycles: np.ndarray) -> None:
-    """The harness input: header, then per sample its cycle limit and per step k + addresses."""
-    words = [MAGIC_IN, len(expect), expect.steps]
-    for i in range(len(expect)):
+def write_input(path: Path, expect: Expectations, max_cycles: np.ndarray, samples: Optional[range] = None) -> None:
+    """The harness input of `samples` (default all): header, then per sample its cycle limit and per step k + addresses."""
+    samples = range(len(expect)) if samples is None else samples
+    words = [MAGIC_IN, len(samples), expect.steps]
+    for i in samples:
         words.append(int(max_cycles[i]))
         for addrs in expect.input_words(i):
             words.append(len(addrs))
@@ -67,23 +69,37 @@ def read_output(path: Path, n_taps: int, n_classes: int) -> list[SampleRecord]:
 
 
 def run_harness(
-    design: Design, expect: Expectations, stall_in: float = 0.0, stall_out: float = 0.0, max_gap: int = 3, seed: int = 1
+    design: Design, expect: Expectations, stall_in: float = 0.0, stall_out: float = 0.0, max_gap: int = 3, seed: int = 1,
+    jobs: int = 1,
 ) -> tuple[list[SampleRecord], float, str]:
-    """Simulate every sample of `expect`; (records, seconds the simulation took, harness stderr)."""
+    """Simulate every sample of `expect` in `jobs` harness processes, each a contiguous share of the
+    samples (stall seed `seed` + its index); (records in sample order, seconds the simulation took, stderr)."""
     exe = build_harness(design)
     stalled = stall_in > 0 or stall_out > 0
     limit = expect.cycles * (20 if stalled else 2) + 2000
+    shares = [r for r in _shares(len(expect), jobs) if len(r)]
     with tempfile.TemporaryDirectory(prefix="sim-batch-") as tmp:
-        inp, out = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
-        write_input(inp, expect, limit)
-        cmd = [str(exe), str(inp), str(out), "--stall-in", str(stall_in), "--stall-out", str(stall_out), "--max-gap", str(max_gap), "--seed", str(seed)]
+        procs = []
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        for j, share in enumerate(shares):
+            inp, out = Path(tmp) / f"in{j}.bin", Path(tmp) / f"out{j}.bin"
+            write_input(inp, expect, limit, share)
+            cmd = [str(exe), str(inp), str(out), "--stall-in", str(stall_in), "--stall-out", str(stall_out),
+                   "--max-gap", str(max_gap), "--seed", str(seed + j)]
+            procs.append((subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), out))
+        errors = [(p.communicate()[1], p.returncode) for p, _ in procs]
         wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(f"harness failed ({proc.returncode}): {proc.stderr.strip()}")
-        records = read_output(out, len(design.manifest.taps), design.manifest.n_classes)
-    return records, wall, proc.stderr.strip()
+        for err, code in errors:
+            if code != 0:
+                raise RuntimeError(f"harness failed ({code}): {err.strip()}")
+        records = [r for _, out in procs for r in read_output(out, len(design.manifest.taps), design.manifest.n_classes)]
+    return records, wall, "\n".join(err.strip() for err, _ in errors if err.strip())
+
+
+def _shares(n: int, jobs: int) -> list[range]:
+    """`n` samples split into `jobs` contiguous ranges whose sizes differ by at most one."""
+    bounds = [n * j // jobs for j in range(jobs + 1)]
+    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def check(expect: Expectations, records: list[SampleRecord], stalled: bool) -> Report:

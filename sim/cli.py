@@ -31,7 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stall-in", type=fraction, default=0.0, help="probability of a random valid gap before each input word")
     p.add_argument("--stall-out", type=fraction, default=0.0, help="probability o_stream.ready is low in a cycle")
     p.add_argument("--max-gap", type=natural_int, default=3, help="longest input gap in cycles")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="stall seed (harness process j of --jobs uses seed + j)")
+    p.add_argument("--jobs", "-j", type=positive_int, default=1, help="harness processes, each simulating a contiguous share of the samples")
     p.add_argument("--out", type=Path, default=None, help=f"JSON report (default build/<name>/{REPORT_FILE})")
 
 
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     build_harness(design)
     build_s = time.perf_counter() - t0
     stalled = args.stall_in > 0 or args.stall_out > 0
-    records, sim_s, harness_log = run_harness(design, expect, args.stall_in, args.stall_out, args.max_gap, args.seed)
+    records, sim_s, harness_log = run_harness(design, expect, args.stall_in, args.stall_out, args.max_gap, args.seed, args.jobs)
     report = check(expect, records, stalled)
     out = args.out or build_dir(model.name) / REPORT_FILE
     stats = report.cycle_stats()

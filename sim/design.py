@@ -86,7 +86,7 @@ def waves_env(waves: bool) -> Iterator[None]:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     """An exclusive lock on `path`.lock, so two processes never build into one folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as f:
@@ -151,7 +151,7 @@ def prepare_design(network: GoldenNetwork, steps: int, lanes: int, root: Path = 
 
     key = design_key(network, steps, lanes, units)
     out = root / "rtl" / key
-    with _locked(out):
+    with locked(out):
         manifest_path = out / MANIFEST_FILE
         if not manifest_path.exists():
             t0 = time.perf_counter()
@@ -211,7 +211,7 @@ def _keep_runtime(build_dir: Path, kind: str, waves: bool) -> None:
 def build_cocotb(design: Design, waves: bool = False) -> Path:
     """Build `design` for cocotb (cached); returns the build folder the runner's test() needs."""
     build_dir = design.build_dir("cocotb", waves)
-    with _locked(build_dir):
+    with locked(build_dir):
         if _stamp_ok(build_dir, build_dir / TOP):
             return build_dir
         if build_dir.exists():
@@ -270,7 +270,7 @@ def build_harness(design: Design) -> Path:
     """Build the C++ batch harness for `design` (cached); returns the executable."""
     build_dir = design.build_dir("harness", False)
     exe = build_dir / "Vsnn_top"
-    with _locked(build_dir):
+    with locked(build_dir):
         if _stamp_ok(build_dir, exe):
             return exe
         if build_dir.exists():

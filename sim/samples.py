@@ -20,7 +20,7 @@ import numpy as np
 
 from snn2fpga.core.paths import RUNS, shared_nmnist_dir
 from snn2fpga.export import ResolvedModel, resolve_model, test_split
-from snn2fpga.sim.design import BUILD_ROOT
+from snn2fpga.sim.design import BUILD_ROOT, locked
 
 
 @dataclass
@@ -44,14 +44,16 @@ class Samples:
 def trained_model(dataset: str = "saccade-digits") -> ResolvedModel:
     """The trained ternary/ternary model of `dataset` (see the module doc)."""
     run = RUNS / f"{dataset}-ternary-ternary"
-    if (run / "model.pt").exists() or (run / "model.qonnx").exists():
-        return resolve_model(run)
     fallback = BUILD_ROOT / f"{dataset}-model"
-    if not (fallback / "model.pt").exists():
-        fallback.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "snn2fpga", "train", "--quiet", "--dataset", dataset, "--out", str(fallback), "--epochs", "1"]
-        subprocess.run(cmd, check=True)
-    return resolve_model(fallback)
+    fallback.parent.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers ask at once: one trains or exports (resolve_model writes model.qonnx), the others wait
+    with locked(fallback):
+        if (run / "model.pt").exists() or (run / "model.qonnx").exists():
+            return resolve_model(run)
+        if not (fallback / "model.pt").exists():
+            cmd = [sys.executable, "-m", "snn2fpga", "train", "--quiet", "--dataset", dataset, "--out", str(fallback), "--epochs", "1"]
+            subprocess.run(cmd, check=True)
+        return resolve_model(fallback)
 
 
 def default_model() -> ResolvedModel:

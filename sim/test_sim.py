@@ -184,6 +184,11 @@ def test_batch_harness_matches_golden():
     report = check(expect, records, stalled=True)
     assert not report.failed, report.describe()
     assert report.cycle_stats()["mean_excess"] > 0
+    # `sim-batch --jobs 3`: three harness processes, 10 samples each, records back in sample order
+    shared, _, _ = run_harness(design, expect, jobs=3)
+    report = check(expect, shared, stalled=False)
+    assert not report.failed, report.describe()
+    assert [r.cycles for r in shared] == expect.cycles.tolist()
 
 
 def test_waves_on_request():

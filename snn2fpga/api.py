@@ -26,14 +26,17 @@ if TYPE_CHECKING:
     from snn2fpga.rtl.manifest import Manifest
 
 
-def train_network(out: Union[str, Path, None] = None, progress: bool = False, **config) -> Path:
-    """Train per `TrainConfig(**config)` into `out` (default runs/<dataset>-<weights>-<membrane>); return the run folder."""
+def train_network(out: Union[str, Path, None] = None, progress: bool = False, device: str = "cpu", **config) -> Path:
+    """Train per `TrainConfig(**config)` on `device` (cpu, cuda, auto) into `out` (default
+    runs/<dataset>-<weights>-<membrane>); return the run folder."""
     from snn2fpga.train.config import TrainConfig
+    from snn2fpga.train.device import resolve_device
+    from snn2fpga.train.distributed import Placement
     from snn2fpga.train.pipeline import run_training
 
     cfg = TrainConfig(**config)
     folder = Path(out) if out is not None else RUNS / cfg.name
-    run_training(cfg, folder, progress=progress)
+    run_training(cfg, folder, progress=progress, place=Placement(resolve_device(device)))
     return folder
 
 

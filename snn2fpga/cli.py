@@ -12,9 +12,10 @@ from snn2fpga.rtl.cli import COMMANDS as RTL
 from snn2fpga.sim.cli import COMMAND as SIM_BATCH
 from snn2fpga.synth.cli import COMMANDS as SYNTH
 from snn2fpga.summary import COMMAND as SUMMARY
+from snn2fpga.train.bench import COMMAND as TRAIN_BENCH
 from snn2fpga.train.cli import COMMAND as TRAIN
 
-COMMANDS = (TRAIN, IMPORT, EXPORT, *RTL, HLS, SIM_BATCH, *SYNTH, SUMMARY)
+COMMANDS = (TRAIN, TRAIN_BENCH, IMPORT, EXPORT, *RTL, HLS, SIM_BATCH, *SYNTH, SUMMARY)
 DESCRIPTION = ("A quantized SNN from PyTorch to verified FPGA hardware: train → export (QONNX) → rtl / hls → "
                "sim-batch / synth. `snn2fpga COMMAND --help` lists each command's options and defaults.")
 

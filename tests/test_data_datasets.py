@@ -55,12 +55,12 @@ def test_binned_cache_is_reused_and_invalidated(
 ) -> None:
     fake_nmnist(tmp_path / "nm", {"Train": {1: 2, 2: 2}, "Test": {1: 1}})
     first = load_dataset("nmnist", str(tmp_path / "nm"), steps=5, pool=2)
-    assert len(list((private_cache / "binned").glob("nmnist-T5-k2-*.npz"))) == 1
+    assert len(list((private_cache / "binned").glob("nmnist-T5-k2-*"))) == 1
 
     def no_binning(*args, **kwargs):
         raise AssertionError("binned again despite a valid cache")
 
-    monkeypatch.setattr(datasets, "_bin_all", no_binning)
+    monkeypatch.setattr(datasets, "build_store", no_binning)
     again = load_dataset("nmnist", str(tmp_path / "nm"), steps=5, pool=2)
     for k in ("train_x", "train_y", "test_x", "test_y"):
         a, b = getattr(first, k), getattr(again, k)
@@ -101,8 +101,8 @@ def test_saccade_digits_loads_with_its_fixed_split() -> None:
     assert 0.02 < ds.train_x.mean() < 0.5
 
 
-def test_stale_unpacked_cache_is_rebuilt_not_misread(tmp_path, monkeypatch):
-    """A cache entry written unpacked (an older format) must not be unpacked as bits."""
+def test_a_damaged_cache_is_rebuilt_not_misread(tmp_path, monkeypatch):
+    """A cache whose spikes are not packed for its input width, or that was never finished, is binned again."""
     root = tmp_path / "nm"
     for label in (0, 1):
         for i in range(5):
@@ -110,10 +110,12 @@ def test_stale_unpacked_cache_is_rebuilt_not_misread(tmp_path, monkeypatch):
             write_nmnist_bin(root / "Train" / str(label) / f"{i}.bin", ev)
     monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path / "cache"))
     fresh = load_dataset("nmnist", str(root), steps=3, pool=1)
-    (cache_file,) = (tmp_path / "cache" / "binned").glob("*.npz")
-    np.savez(cache_file, train_x=fresh.train_x, train_y=fresh.train_y, test_x=fresh.test_x, test_y=fresh.test_y)
+    (folder,) = (tmp_path / "cache" / "binned").glob("nmnist-*")
+    np.save(folder / "train_x.npy", fresh.train_x)  # unpacked: 8× too wide
     again = load_dataset("nmnist", str(root), steps=3, pool=1)
     assert np.array_equal(again.train_x, fresh.train_x) and np.array_equal(again.test_x, fresh.test_x)
+    (folder / "store.json").unlink()  # as if the build had stopped half-way
+    assert np.array_equal(load_dataset("nmnist", str(root), steps=3, pool=1).train_x, fresh.train_x)
 
 
 def test_pool_defaults_to_the_datasets_own() -> None:
@@ -129,3 +131,16 @@ def test_pool_defaults_to_the_datasets_own() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     assert parser.parse_args(["--dataset", "dvs-motions"]).pool is None  # resolved by TrainConfig
+
+
+def test_parallel_binning_equals_serial_and_is_memory_mapped(tmp_path, monkeypatch):
+    fake_nmnist(tmp_path / "nm", {"Train": {label: 20 for label in range(8)}, "Test": {1: 3}})  # 160: three chunks
+    monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path / "serial"))
+    serial = datasets.load_packed("nmnist", str(tmp_path / "nm"), steps=4, pool=2, jobs=1)
+    monkeypatch.setenv("SNN2FPGA_CACHE", str(tmp_path / "parallel"))
+    parallel = datasets.load_packed("nmnist", str(tmp_path / "nm"), steps=4, pool=2, jobs=2)
+    assert isinstance(parallel.train.bits, np.memmap) and parallel.train.bits.shape == (160, 4, (578 + 7) // 8)
+    for a, b in ((serial.train, parallel.train), (serial.test, parallel.test)):
+        assert np.array_equal(np.asarray(a.bits), np.asarray(b.bits)) and np.array_equal(a.labels, b.labels)
+    paths = [p for p, _ in datasets.DATASETS["nmnist"].files(str(tmp_path / "nm"), 0, 0.2)[0]]
+    assert np.array_equal(serial.train.spikes(np.arange(160)), datasets.bin_files("nmnist", paths, 4, 2))

@@ -8,6 +8,7 @@ import torch
 
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.core.contract import ContractError, membrane_code_range, weight_code_range
+from snn2fpga.train.data.packed import pack
 from snn2fpga.train.model import QuantSNN
 from snn2fpga.train.trainer import train_model
 
@@ -94,16 +95,16 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path):
     y = rng.integers(0, 3, 40)
     cfg = TrainConfig(hidden=[12], epochs=3, batch_size=8, weights="int4", membrane="int8")
 
-    full, _, _ = train_model(cfg, x, y, x[:8], y[:8], 3, tmp_path / "a", progress=False)
+    full, _, _ = train_model(cfg, pack(x, y), x[:8], y[:8], 3, tmp_path / "a", progress=False)
 
     def stop_in_epoch_2(epoch, batch):
         if epoch == 1 and batch == 2:
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        train_model(cfg, x, y, x[:8], y[:8], 3, tmp_path / "b", on_batch=stop_in_epoch_2, progress=False)
+        train_model(cfg, pack(x, y), x[:8], y[:8], 3, tmp_path / "b", on_batch=stop_in_epoch_2, progress=False)
     assert torch.load(tmp_path / "b" / "model.pt", weights_only=False)["epoch"] == 1
-    resumed, history, _ = train_model(cfg, x, y, x[:8], y[:8], 3, tmp_path / "b", resume=True, progress=False)
+    resumed, history, _ = train_model(cfg, pack(x, y), x[:8], y[:8], 3, tmp_path / "b", resume=True, progress=False)
     assert [h["epoch"] for h in history] == [1, 2, 3]
     for (name, a), (_, b) in zip(full.state_dict().items(), resumed.state_dict().items()):
         assert torch.equal(a, b), name

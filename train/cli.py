@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Optional, Sequence
 
-from snn2fpga.core.cli import Command, fraction, positive_float, positive_int, run_alone
+from snn2fpga.core.cli import EXIT_USAGE, Command, fraction, natural_int, positive_float, positive_int, run_alone
 from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS
 from snn2fpga.core.paths import RUNS
 from snn2fpga.train.config import TrainConfig
+from snn2fpga.train.device import DEVICES
 from snn2fpga.train.trainer import CHECKPOINT
 from snn2fpga.train.surrogate import SURROGATES
 
@@ -57,6 +59,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue the run in --out from its model.pt (same settings)")
     mode.add_argument("--overwrite", action="store_true", help="replace a trained run in --out")
+    p.add_argument("--device", default="cpu", choices=DEVICES, help="where to train: cpu, cuda, or auto (cuda when a GPU is "
+                   "present); the golden check and export always run on the CPU")
+    p.add_argument("--workers", type=natural_int, default=0, help="DataLoader worker processes that read and unpack batches")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -68,15 +73,27 @@ def run(args: argparse.Namespace) -> int:
         acc_bits=args.acc_bits, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         surrogate=args.surrogate, slope=args.slope, seed=args.seed, test_fraction=args.test_fraction,
     )
+    from snn2fpga.train.distributed import leave, placement
     from snn2fpga.train.pipeline import run_training
 
     out = Path(args.out) if args.out else RUNS / cfg.name
     try:
-        metrics = run_training(cfg, out, resume=args.resume, progress=not args.quiet, overwrite=args.overwrite)
+        place = placement(args.device, cfg.batch_size)  # under torchrun: joins the process group
+    except ValueError:
+        if int(os.environ.get("RANK", "0")) != 0:
+            return EXIT_USAGE  # every torchrun process refuses; rank 0 alone says why, in one line
+        raise
+    try:
+        metrics = run_training(cfg, out, resume=args.resume, progress=not args.quiet, overwrite=args.overwrite,
+                               place=place, workers=args.workers)
     except KeyboardInterrupt:
         ckpt = out / CHECKPOINT
         where = f"the last checkpoint is {ckpt}; continue with --resume" if ckpt.exists() else "no checkpoint was written"
         raise KeyboardInterrupt(where) from None
+    finally:
+        leave(place)
+    if not place.main:
+        return 0
     print(
         f"{out}: test accuracy {metrics['test_accuracy']:.4f}, golden {metrics['golden_test_accuracy']:.4f}, "
         f"{metrics['train_seconds']:.0f} s"
@@ -84,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND = Command("train", "Train a Brevitas-quantized SNN, check it against the golden model, write runs/<name>/.",
+COMMAND = Command("train", "Train a Brevitas-quantized SNN, check it against the golden model, write runs/<name>/ "
+                  "(on many processes: torchrun --nproc-per-node N train/run.py …).",
                   add_arguments, run)
 
 

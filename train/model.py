@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from brevitas import nn as qnn
 from torch import nn
+from torch.nn import functional as F
 
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.core.golden import GoldenNetwork, QuantLayer
@@ -37,22 +38,38 @@ class QuantSNN(nn.Module):
         """Power-of-two weight scale s of layer i."""
         return self.fcs[i].quant_weight().scale.reshape(())
 
-    def layer_currents(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        """W·x of layer i in integer units of its weight scale (exact: s is a power of two)."""
-        b, t, n = x.shape
-        current = (self.fcs[i](x.reshape(b * t, n)) / self.scale(i).detach()).reshape(b, t, -1)
-        return current if self.biases is None else current + self.bias_codes(i)
+    def quant_weights(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each layer's fake-quantized weight and its scale, quantized once (Brevitas' STE gradient)."""
+        out = []
+        for fc in self.fcs:
+            q = fc.quant_weight()
+            out.append((q.value, q.scale.reshape(()).detach()))
+        return out
 
-    def bias_codes(self, i: int) -> torch.Tensor:
+    @staticmethod
+    def currents(x: torch.Tensor, weight: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """W·x in integer units of the weight scale (exact: s is a power of two), [B, T, N_out]."""
+        return F.linear(x, weight) / scale
+
+    def layer_currents(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        """W·x + b of layer i in integer units of its weight scale (exact: s is a power of two)."""
+        weight, scale = self.quant_weights()[i]
+        return self.with_bias(i, self.currents(x, weight, scale), scale)
+
+    def with_bias(self, i: int, current: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """`current` plus layer i's integer bias, if the model has biases."""
+        return current if self.biases is None else current + self.bias_codes(i, scale)
+
+    def bias_codes(self, i: int, scale: torch.Tensor) -> torch.Tensor:
         """Layer i's bias as integers in units of its weight scale (straight-through rounding)."""
-        soft = self.biases[i] / self.scale(i).detach()
+        soft = self.biases[i] / scale
         return _ste(soft, torch.round(soft))
 
     def forward_all(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Spikes and membrane codes of every layer, each [B, T, N_l]."""
+        """Spikes and membrane codes of every layer, each [B, T, N_l]; weights quantized once per call."""
         spikes, codes = [], []
-        for i, lif in enumerate(self.lifs):
-            s, m = lif(self.layer_currents(i, x), self.scale(i))
+        for i, (lif, (weight, scale)) in enumerate(zip(self.lifs, self.quant_weights())):
+            s, m = lif(self.with_bias(i, self.currents(x, weight, scale), scale), scale)
             spikes.append(s)
             codes.append(m)
             x = s
@@ -72,10 +89,11 @@ class QuantSNN(nn.Module):
 
     @torch.no_grad()
     def to_golden(self) -> GoldenNetwork:
-        """The network as integer codes and contract parameters (the golden model)."""
+        """The network as integer codes and contract parameters (the golden model, on the CPU wherever the model is)."""
         layers = []
         for i, (fc, lif) in enumerate(zip(self.fcs, self.lifs)):
-            codes = fc.quant_weight().int().to(torch.int64).numpy()
-            bias = np.zeros(codes.shape[0], np.int64) if self.biases is None else self.bias_codes(i).to(torch.int64).numpy()
-            layers.append(QuantLayer(codes, self.weight_quant, lif.params(self.scale(i)), bias))
+            scale = self.scale(i)
+            codes = fc.quant_weight().int().to(torch.int64).cpu().numpy()
+            bias = np.zeros(codes.shape[0], np.int64) if self.biases is None else self.bias_codes(i, scale).to(torch.int64).cpu().numpy()
+            layers.append(QuantLayer(codes, self.weight_quant, lif.params(scale), bias))
         return GoldenNetwork(layers)

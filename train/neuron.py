@@ -3,7 +3,7 @@
 Forward values are exactly the integers of docs/contract.md (float32 holds them exactly
 for A ≤ 24), so the eval forward pass and the golden model agree spike for spike;
 backward uses a surrogate for the spike and straight-through estimators for the floor,
-round and clamp operations.
+round and clamp operations. The time loop is one fused autograd function (train/lif_fn.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from snn2fpga.core.contract import LIFParams, default_delta, membrane_code_range
-from snn2fpga.train.surrogate import spike_fn
+from snn2fpga.train.lif_fn import LIFConstants, lif_loop
+from snn2fpga.train.surrogate import check_surrogate
 
 
 def _ste(soft: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
@@ -41,7 +42,8 @@ class QuantLIF(nn.Module):
         super().__init__()
         LIFParams(1, leak_shift, reset, membrane, 1 if membrane == "full" else default_delta(membrane, 1), acc_bits)
         self.membrane, self.leak_shift, self.reset, self.acc_bits = membrane, leak_shift, reset, acc_bits
-        self.spike = spike_fn(surrogate, slope)
+        check_surrogate(surrogate)
+        self.surrogate, self.slope = surrogate, slope
         # Threshold in real units (weight-scale units × scale), learnable; set by calibration.
         self.threshold = nn.Parameter(torch.tensor(1.0))
 
@@ -56,30 +58,12 @@ class QuantLIF(nn.Module):
         theta = int(self.int_threshold(scale).item())
         return LIFParams(theta, self.leak_shift, self.reset, self.membrane, default_delta(self.membrane, theta), self.acc_bits)
 
+    def constants(self, p: LIFParams) -> LIFConstants:
+        """The fused loop's constants for contract parameters `p`."""
+        acc = (-(2.0 ** (self.acc_bits - 1)), 2.0 ** (self.acc_bits - 1) - 1)
+        codes = None if self.membrane == "full" else tuple(float(c) for c in membrane_code_range(p.membrane, p.acc_bits))
+        return LIFConstants(float(p.delta), self.leak_shift, self.reset == "subtract", acc, codes, self.surrogate, self.slope)
+
     def forward(self, current: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         theta = self.int_threshold(scale)
-        p = self.params(scale)
-        lo_a, hi_a = -(2.0 ** (self.acc_bits - 1)), 2.0 ** (self.acc_bits - 1) - 1
-        lo_m, hi_m = membrane_code_range(p.membrane, p.acc_bits)
-        delta = float(p.delta)
-        m = torch.zeros_like(current[:, 0])
-        spikes, codes = [], []
-        for t in range(current.shape[1]):
-            v = delta * m
-            if self.leak_shift is not None:
-                beta_v = v * (1.0 - 2.0 ** -self.leak_shift)
-                v = _ste(beta_v, v - torch.floor(v / 2.0 ** self.leak_shift))
-            u = torch.clamp(v + current[:, t], lo_a, hi_a)
-            s = self.spike((u - theta) / theta.detach())
-            if self.reset == "subtract":
-                u = u - theta * s.detach()
-            else:
-                u = u * (1.0 - s.detach())
-            if self.membrane == "full":
-                m = u
-            else:
-                soft = torch.clamp(u / delta, lo_m, hi_m)
-                m = _ste(soft, torch.clamp(torch.floor((2 * u + delta) / (2 * delta)), lo_m, hi_m))
-            spikes.append(s)
-            codes.append(m)
-        return torch.stack(spikes, 1), torch.stack(codes, 1)
+        return lif_loop(current, theta, self.constants(self.params(scale)))

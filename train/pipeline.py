@@ -7,9 +7,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from snn2fpga.train.config import TrainConfig
-from snn2fpga.train.data import load_dataset
+from snn2fpga.train.data.datasets import load_packed
+from snn2fpga.train.distributed import Placement
 from snn2fpga.train.plots import plot_curves, plot_raster
 from snn2fpga.core.files import atomic_write, write_json
 from snn2fpga.train.trainer import BEST_CHECKPOINT, CHECKPOINT, METRICS_CSV, evaluate, read_checkpoint, train_model
@@ -39,51 +41,64 @@ def check_run_folder(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool)
 
 
 def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True, on_batch=None,
-                 overwrite: bool = False) -> dict:
+                 overwrite: bool = False, place: Placement = Placement(torch.device("cpu")), workers: int = 0) -> dict:
     """Train per `cfg`, write model.pt, config.json, metrics.json, curves.png, raster.png; return metrics.
 
     An existing trained run in `out` is continued with `resume`, replaced with `overwrite`,
-    and otherwise refused (check_run_folder) before anything is written."""
+    and otherwise refused (check_run_folder) before anything is written. Under torchrun
+    (`place.world` > 1) rank 0 bins the data first and alone writes files; the other
+    ranks return an empty dict."""
     out = Path(out)
     check_run_folder(cfg, out, resume, overwrite)
     t0 = time.perf_counter()
-    data = load_dataset(cfg.dataset, cfg.data_dir, steps=cfg.steps, pool=cfg.pool, seed=cfg.seed, test_fraction=cfg.test_fraction)
+    if not place.main:
+        place.barrier()  # rank 0 bins and caches the dataset first; the others then read the cache
+    data = load_packed(cfg.dataset, cfg.data_dir, steps=cfg.steps, pool=cfg.pool, seed=cfg.seed, test_fraction=cfg.test_fraction)
+    test_x, test_y = data.test.spikes(np.arange(len(data.test))), np.array(data.test.labels)
+    if place.main:
+        place.barrier()
     data_seconds = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        for name in DERIVED:
-            (out / name).unlink(missing_ok=True)
-    atomic_write(out / "config.json", cfg.save)
+    if place.main:
+        out.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            for name in DERIVED:
+                (out / name).unlink(missing_ok=True)
+        atomic_write(out / "config.json", cfg.save)
     n_classes = len(data.classes)
     model, history, seconds = train_model(
-        cfg, data.train_x, data.train_y, data.test_x, data.test_y, n_classes, out, resume=resume, on_batch=on_batch, progress=progress
+        cfg, data.train, test_x, test_y, n_classes, out, resume=resume, on_batch=on_batch,
+        progress=progress, place=place, workers=workers,
     )
-    test_acc, pred = evaluate(model, data.test_x, data.test_y)
+    if not place.main:
+        return {}
+    test_acc, pred = evaluate(model, test_x, test_y)
     golden = model.to_golden()
-    g = golden.run(data.test_x)
+    g = golden.run(test_x)
     metrics = {
         "dataset": cfg.dataset,
         "config": asdict(cfg),
-        "n_in": int(data.train_x.shape[2]),
-        "train_samples": int(len(data.train_y)),
-        "test_samples": int(len(data.test_y)),
+        "n_in": data.train.n_in,
+        "train_samples": len(data.train),
+        "test_samples": int(len(test_y)),
         "test_accuracy": test_acc,
-        "golden_test_accuracy": float((g.label == data.test_y).mean()),
+        "golden_test_accuracy": float((g.label == test_y).mean()),
         "golden_agrees_with_model": bool(np.array_equal(g.label, pred)),
-        "per_class_accuracy": per_class_accuracy(g.label, data.test_y, data.classes),
+        "per_class_accuracy": per_class_accuracy(g.label, test_y, data.classes),
         "thresholds": [layer.lif.threshold for layer in golden.layers],
         "deltas": [layer.lif.delta for layer in golden.layers],
-        "mean_spikes_per_step": [float(data.test_x.sum(axis=2).mean())] + [float(s.sum(axis=2).mean()) for s in g.spikes],
+        "mean_spikes_per_step": [float(test_x.sum(axis=2).mean())] + [float(s.sum(axis=2).mean()) for s in g.spikes],
         "train_seconds": seconds,
+        "device": str(place.device),
+        "processes": place.world,
         "data_seconds": data_seconds,
         "history": history,
     }
     write_json(out / "metrics.json", metrics)
     plot_curves(history, out / "curves.png")
     plot_raster(
-        [data.test_x[0]] + [s[0] for s in g.spikes],
+        [test_x[0]] + [s[0] for s in g.spikes],
         ["input"] + [f"layer {i}" for i in range(len(g.spikes))],
-        f"{cfg.dataset}: test sample 0 (label {data.classes[data.test_y[0]]}, predicted {data.classes[g.label[0]]})",
+        f"{cfg.dataset}: test sample 0 (label {data.classes[test_y[0]]}, predicted {data.classes[g.label[0]]})",
         out / "raster.png",
     )
     return metrics

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 
 SURROGATES = ("fast-sigmoid", "sigmoid")
 
 
-class _Spike(torch.autograd.Function):
-    """Heaviside(x ≥ 0) forward; the chosen surrogate's derivative backward."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, kind: str, slope: float) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.kind, ctx.slope = kind, slope
-        return (x >= 0).to(x.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (x,) = ctx.saved_tensors
-        k = ctx.slope
-        if ctx.kind == "fast-sigmoid":
-            d = 1.0 / (1.0 + k * x.abs()) ** 2
-        else:
-            s = torch.sigmoid(k * x)
-            d = k * s * (1 - s)
-        return grad * d, None, None
+def surrogate_grad(kind: str, slope: float, x: torch.Tensor) -> torch.Tensor:
+    """dS/dx of the surrogate `kind` at x (the spike is S(x) = x ≥ 0)."""
+    if kind == "fast-sigmoid":
+        return 1.0 / (1.0 + slope * x.abs()) ** 2
+    s = torch.sigmoid(slope * x)
+    return slope * s * (1 - s)
 
 
-def spike_fn(kind: str, slope: float) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A spike function with the given surrogate (`fast-sigmoid` or `sigmoid`) and slope."""
+def check_surrogate(kind: str) -> None:
+    """ValueError naming --surrogate unless `kind` is one of SURROGATES."""
     if kind not in SURROGATES:
         raise ValueError(f"--surrogate {kind!r} unknown; choose one of {', '.join(SURROGATES)}")
-    return lambda x: _Spike.apply(x, kind, slope)

@@ -2,7 +2,8 @@
 
 from snn2fpga.core.binning import bin_events, n_inputs, pooled_size
 from snn2fpga.core.paths import cache_root
-from snn2fpga.train.data.datasets import DATASETS, DataSource, EventDataset, bin_files, load_dataset
+from snn2fpga.train.data.datasets import DATASETS, DataSource, EventDataset, PackedDataset, bin_files, load_dataset, load_packed
+from snn2fpga.train.data.packed import PackedSpikes
 from snn2fpga.train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
 from snn2fpga.core.events import EVENT_DTYPE, EventFileError, make_events
 from snn2fpga.train.data.nmnist import NMNIST_SENSOR, list_nmnist, read_nmnist_bin, write_nmnist_bin
@@ -18,6 +19,8 @@ __all__ = [
     "EventDataset",
     "EventFileError",
     "NMNIST_SENSOR",
+    "PackedDataset",
+    "PackedSpikes",
     "SaccadeConfig",
     "bin_events",
     "bin_files",
@@ -27,6 +30,7 @@ __all__ = [
     "from_tonic",
     "list_nmnist",
     "load_dataset",
+    "load_packed",
     "make_events",
     "n_inputs",
     "pixel_thresholds",

@@ -1,8 +1,9 @@
 """`load_dataset`: a named event dataset as binned spike tensors, split into train and test.
 
 Each dataset is one entry of DATASETS (how to list its files, its reader, sensor and
-classes); adding one is one line there. Binned arrays are cached as .npz under the
-cache root, keyed by everything they depend on, so reruns are instant.
+classes); adding one is one line there. Binned arrays are cached bit-packed under the
+cache root (train/data/store.py: binned in parallel, read memory-mapped), keyed by
+everything they depend on, so reruns are instant.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,18 +19,18 @@ from typing import Optional
 import numpy as np
 
 from snn2fpga.core.binning import bin_events, n_inputs
-from snn2fpga.core.files import write_npz
 from snn2fpga.core.paths import cache_root
 from snn2fpga.train.data.cifar10dvs import CIFAR10DVS_CLASSES, CIFAR10DVS_SENSOR, list_cifar10dvs, read_cifar10dvs
 from snn2fpga.train.data.dvs_motions import DVS_MOTIONS_CLASSES, DVS_MOTIONS_SENSOR, dvs_motions_files
 from snn2fpga.train.data.dvsgesture import DVS_POOL, DVSGESTURE_CLASSES, DVSGESTURE_SENSOR, dvsgesture_files, read_segment
 from snn2fpga.train.data.ncars import NCARS_CLASSES, NCARS_POOL, NCARS_SENSOR, ncars_files, read_ncars_dat
 from snn2fpga.train.data.nmnist import NMNIST_CLASSES, NMNIST_SENSOR, has_split, list_nmnist, read_nmnist_bin
+from snn2fpga.train.data.packed import PackedSpikes
 from snn2fpga.train.data.saccade_digits import ensure_saccade_digits, split_indices
 from snn2fpga.train.data.shd import SHD_CLASSES, SHD_POOL, SHD_SENSOR, read_shd_sample, shd_files
+from snn2fpga.train.data.store import build_store, open_store
 
 BINNING_VERSION = 2  # bump when binned arrays change for the same files, to drop stale caches
-ARRAYS = ("train_x", "train_y", "test_x", "test_y")
 Samples = list[tuple[Path, int]]
 
 
@@ -182,6 +182,34 @@ def _cache_key(name: str, steps: int, pool: int, seed: int, train: Samples, test
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+@dataclass
+class PackedDataset:
+    """A dataset's binned splits as memory-mapped bit-packed spikes (train/data/store.py), for training at scale."""
+
+    train: PackedSpikes
+    test: PackedSpikes
+    classes: list[str]
+    test_paths: list[str]
+
+
+def load_packed(
+    name: str, data_dir: str | None, steps: int, pool: int, seed: int = 0, test_fraction: float = 0.2, jobs: Optional[int] = None
+) -> PackedDataset:
+    """Dataset `name` binned (in `jobs` processes, once; then from the cache) and memory-mapped; see load_dataset."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; supported: {', '.join(sorted(DATASETS))}")
+    if steps < 1 or pool < 1:
+        raise ValueError(f"steps and pool must be positive integers, got steps={steps}, pool={pool}")
+    spec = DATASETS[name]
+    train, test = spec.files(data_dir, seed, test_fraction)
+    folder = cache_root() / "binned" / f"{name}-T{steps}-k{pool}-{_cache_key(name, steps, pool, seed, train, test)}"
+    splits = open_store(folder)
+    if splits is None:
+        build_store(folder, {"train": train, "test": test}, spec.read, spec.sensor_size, steps, pool, jobs)
+        splits = open_store(folder)
+    return PackedDataset(splits["train"], splits["test"], list(spec.classes), [str(p) for p, _ in test])
+
+
 def load_dataset(
     name: str, data_dir: str | None, steps: int, pool: int, seed: int = 0, test_fraction: float = 0.2
 ) -> EventDataset:
@@ -190,34 +218,20 @@ def load_dataset(
     `data_dir` is the dataset folder (required for every recorded dataset; for the
     embedded "saccade-digits" and "dvs-motions" it overrides the cache location). `seed` and `test_fraction` set the hold-out split of
     datasets that ship without a test split; the embedded dataset has its own fixed split.
+    The arrays are dense; training at scale reads `load_packed` instead.
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; supported: {', '.join(sorted(DATASETS))}")
-    if steps < 1 or pool < 1:
-        raise ValueError(f"steps and pool must be positive integers, got steps={steps}, pool={pool}")
+    packed = load_packed(name, data_dir, steps, pool, seed, test_fraction)
     spec = DATASETS[name]
-    train, test = spec.files(data_dir, seed, test_fraction)
-    key = _cache_key(name, steps, pool, seed, train, test)
-    path = cache_root() / "binned" / f"{name}-T{steps}-k{pool}-{key}.npz"
-    n_in = n_inputs(spec.sensor_size, pool)
-    try:
-        with np.load(path, allow_pickle=False) as cached:  # spike tensors stored bit-packed
-            arrays = {k: cached[k] for k in ARRAYS}
-        for k in ("train_x", "test_x"):
-            if arrays[k].shape[-1] != (n_in + 7) // 8:
-                raise ValueError(f"{path}: {k} is not bit-packed {n_in}-input data")
-            arrays[k] = np.unpackbits(arrays[k], axis=-1, count=n_in)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # absent or unreadable: rebuild
-        arrays = dict(zip(ARRAYS[:2], _bin_all(train, spec, steps, pool)))
-        arrays.update(zip(ARRAYS[2:], _bin_all(test, spec, steps, pool)))
-        write_npz(path, {k: np.packbits(v, axis=-1) if k.endswith("_x") else v for k, v in arrays.items()})
     return EventDataset(
         name=name,
+        train_x=packed.train.spikes(np.arange(len(packed.train))),
+        train_y=np.array(packed.train.labels),
+        test_x=packed.test.spikes(np.arange(len(packed.test))),
+        test_y=np.array(packed.test.labels),
         sensor_size=spec.sensor_size,
         pool=pool,
         steps=steps,
-        n_in=n_in,
+        n_in=n_inputs(spec.sensor_size, pool),
         classes=list(spec.classes),
-        test_paths=[str(p) for p, _ in test],
-        **arrays,
+        test_paths=packed.test_paths,
     )
