@@ -54,7 +54,7 @@ banner = @printf '\n==== %s ====\n' $(1)
 
 demo: setup
 	$(call banner,"1/8 train: the default model on saccade-digits; 40 epochs (about 2 min; +1 min to generate the dataset the first time)")
-	$(S2F) train --quiet
+	$(S2F) train
 	$(call banner,"2/8 export: QONNX + NIR; read back and checked against the golden model (about 10 s)")
 	$(S2F) export $(MODEL)
 	$(call banner,"3/8 rtl: Amaranth -> Verilog at the default design point (about 5 s)")
