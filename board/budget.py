@@ -60,23 +60,8 @@ def fifo_budget(network: GoldenNetwork, steps: int, lanes: int, units: int | Non
     return FifoBudget(step_stall, tail, params.clear_cycles(), answer, byte_cycles, depth)
 
 
-@dataclass(frozen=True)
-class Throughput:
-    """Samples a second the serial link allows beside those the datapath allows, for a mean sample."""
-
-    baud: int
-    bytes_per_sample: float  # host → board, RESET to the last EOS
-    link_samples_per_s: float
-    datapath_samples_per_s: float
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def throughput(baud: int, clk_hz: float, steps: int, mean_input_spikes: float, mean_cycles: float,
-               clear_cycles: int) -> Throughput:
-    """The link bound (bytes of a mean sample at `baud`) and the datapath's (cycles + clear at `clk_hz`)."""
-    per_sample = 1 + 2 * mean_input_spikes + steps
-    link = baud / (BITS_PER_BYTE * per_sample)
-    datapath = clk_hz / (mean_cycles + clear_cycles)
-    return Throughput(baud, round(per_sample, 1), round(link, 2), round(datapath, 1))
+def link_samples_per_s(baud: int, steps: int, mean_input_spikes: float) -> float:
+    """Samples a second the host → board direction carries at `baud` for a mean sample: RESET, two
+    bytes per input spike, one EOS per step, ten bits a byte. (The answers, 3 + C bytes a
+    sample, go the other way on their own wire.)"""
+    return baud / (BITS_PER_BYTE * proto.sample_bytes(mean_input_spikes, steps))

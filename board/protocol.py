@@ -74,7 +74,7 @@ def encode_sample(spikes: np.ndarray) -> bytes:
     return bytes(out)
 
 
-def sample_bytes(spike_count: int, steps: int) -> int:
+def sample_bytes(spike_count: float, steps: int) -> float:
     """Bytes on the wire host → board for a sample with `spike_count` input spikes."""
     return 1 + 2 * spike_count + steps
 

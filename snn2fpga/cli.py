@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from snn2fpga.board.cli import COMMANDS as BOARD
 from snn2fpga.core.cli import main_of
 from snn2fpga.export.cli import COMMAND as EXPORT
 from snn2fpga.hls.cli import COMMAND as HLS
@@ -12,9 +13,9 @@ from snn2fpga.sim.cli import COMMAND as SIM_BATCH
 from snn2fpga.synth.cli import COMMANDS as SYNTH
 from snn2fpga.train.cli import COMMAND as TRAIN
 
-COMMANDS = (TRAIN, EXPORT, *RTL, HLS, SIM_BATCH, *SYNTH)
+COMMANDS = (TRAIN, EXPORT, *RTL, HLS, SIM_BATCH, *SYNTH, *BOARD)
 DESCRIPTION = ("A quantized SNN from PyTorch to verified FPGA hardware: train → export (QONNX) → rtl / hls → "
-               "sim-batch / synth. `snn2fpga COMMAND --help` lists each command's options and defaults.")
+               "sim-batch / synth → board / run-board. `snn2fpga COMMAND --help` lists each command's options and defaults.")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
