@@ -65,3 +65,31 @@ def link_samples_per_s(baud: int, steps: int, mean_input_spikes: float) -> float
     bytes per input spike, one EOS per step, ten bits a byte. (The answers, 3 + C bytes a
     sample, go the other way on their own wire.)"""
     return baud / (BITS_PER_BYTE * proto.sample_bytes(mean_input_spikes, steps))
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Samples a second of a sample set: what the serial link carries beside what the datapath does."""
+
+    samples: int
+    mean_input_spikes: float
+    mean_cycles: float  # the cycle model's, first word → done (docs/rtl.md), plus the clear
+    baud: int
+    clk_mhz: float
+    link_samples_per_s: float
+    datapath_samples_per_s: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def throughput(network: GoldenNetwork, steps: int, lanes: int, units: int | None, x: np.ndarray, baud: int,
+               clk_hz: float) -> Throughput:
+    """The link bound and the datapath's rate (cycle model at `clk_hz`) over the samples `x` [n, T, N_in]."""
+    from snn2fpga.rtl.cycle_model import predict_cycles
+
+    params = CycleParams.from_network(network, lanes, steps, units)
+    cycles = predict_cycles(params, network.run(x), inputs=x) + params.clear_cycles()
+    spikes = float(x.sum(axis=(1, 2)).mean())
+    return Throughput(len(x), round(spikes, 1), round(float(cycles.mean()), 1), baud, clk_hz / 1e6,
+                      round(link_samples_per_s(baud, steps, spikes), 2), round(clk_hz / float(cycles.mean()), 1))

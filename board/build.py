@@ -49,8 +49,9 @@ def board_core(network: GoldenNetwork, steps: int, point: DesignPoint, clk_hz: f
 
 
 def build_board(network: GoldenNetwork, steps: int, point: DesignPoint, board: Board, out_dir, *, baud: int,
-                model: Optional[dict] = None, timeout: Optional[float] = None, seed: int = 1) -> dict:
-    """Build the bitstream of `network` for `board`; return the report (also in out_dir/report.json)."""
+                model: Optional[dict] = None, timeout: Optional[float] = None, extra: Optional[dict] = None) -> dict:
+    """Build the bitstream of `network` for `board`; return the report (also in out_dir/report.json),
+    with `extra`'s entries added."""
     check_fits(network, board)
     divisor = divisor_for(board.clk_hz, baud)
     budget = fifo_budget(network, steps, point.lanes, point.units, divisor)
@@ -61,6 +62,7 @@ def build_board(network: GoldenNetwork, steps: int, point: DesignPoint, board: B
         "lanes": point.lanes, "units": point.units, "steps": steps, "model": model or {},
         "fifo": budget.to_dict(), "tools": {t: tool_version(f"yowasp-{t}") or tool_version(f"yowasp-nextpnr-{board.family}")
                                            for t in TOOLS[board.family]},
+        **(extra or {}),
     }
     out_dir = Path(out_dir)
     start = time.perf_counter()

@@ -31,22 +31,30 @@ def add_board_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_board_build(args: argparse.Namespace) -> int:
     from snn2fpga.board.boards import check_fits, get_board
+    from snn2fpga.board.budget import throughput
     from snn2fpga.board.build import build_board
     from snn2fpga.export import resolve_model
+    from snn2fpga.sim.samples import dataset_samples
 
     board = get_board(args.board)  # an unknown name fails before the model is read
     model = resolve_model(args.model)
     check_fits(model.network, board)
     point = point_of(args)
     out = args.out or build_dir(model.name) / "board" / board.name
+    samples = dataset_samples(model)  # the model's own test split: the link's and the datapath's rates on real samples
+    rate = throughput(model.network, model.steps, point.lanes, point.units, samples.x, args.baud, board.clk_hz)
     report = build_board(model.network, model.steps, point, board, out, baud=args.baud, timeout=args.timeout,
-                         model={"path": str(model.path), "name": model.name})
+                         model={"path": str(model.path), "name": model.name}, extra={"throughput": rate.to_dict()})
     met = "met" if report["timing_met"] else "NOT met"
+    rate = report["throughput"]
     print(f"{board.title}: {out / report['bitstream']['file']} ({report['bitstream']['bytes']:,} bytes) in "
           f"{report['runtime_s']['total']} s")
     print(f"LUT {report['lut']:,} (logic cells after P&R {report['lut_pnr']:,}), FF {report['ff']:,}, "
           f"block RAM {report['bram']}, DSP {report['dsp']}; Fmax {report['fmax_mhz']} MHz, "
           f"{report['clk_mhz']:g} MHz {met}; UART {args.baud:,} baud, FIFO {report['fifo']['depth']} bytes")
+    print(f"{rate['samples']} test samples: the link carries {rate['link_samples_per_s']} samples/s "
+          f"({rate['mean_input_spikes']} input spikes a sample), the datapath {rate['datapath_samples_per_s']} "
+          f"({rate['mean_cycles']} cycles at {rate['clk_mhz']:g} MHz)")
     return 0
 
 
@@ -55,7 +63,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", required=True, help="serial port of the board (a pyserial URL also works, e.g. loop://)")
     p.add_argument("--baud", type=positive_int, default=DEFAULT_BAUD, help="the baud rate the bitstream was built for")
     p.add_argument("--n", type=positive_int, default=None, help="samples to run (default: all)")
-    p.add_argument("--data-dir", default=None, help="the model's dataset folder, if it moved since training")
+    p.add_argument("--data-dir", "--data", default=None, help="the model's dataset folder, if it moved since training")
     p.add_argument("--files", type=Path, nargs="+", default=None,
                    help="event files in the model's dataset format, instead of its test split")
     p.add_argument("--timeout", type=positive_float, default=2.0, help="seconds to wait for each answer")
