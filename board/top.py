@@ -12,7 +12,7 @@ READY. Every byte sequence leaves the decoder in a state that a RESET byte ends.
 
 
 from amaranth.build import ResourceError
-from amaranth.hdl import Array, Module, Mux, Signal
+from amaranth.hdl import Array, ClockDomain, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
@@ -179,7 +179,13 @@ class BoardCore(wiring.Component):
 
 class BoardTop(wiring.Component):
     """`BoardCore` on a board: its UART pins, the error flag on LED 0 and `busy` on LED 1
-    where the board has them (amaranth-boards resources)."""
+    where the board has them (amaranth-boards resources).
+
+    The `sync` domain is made here, not by the platform: Amaranth's ECP5 platform makes a
+    reset-less one (it resets through the GSR), and the datapath needs `rst` (docs/rtl.md).
+    A power-on counter holds `rst` for POR_CYCLES after configuration."""
+
+    POR_CYCLES = 15
 
     def __init__(self, core: BoardCore):
         self.core = core
@@ -188,6 +194,13 @@ class BoardTop(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.core = core = self.core
+        clk = platform.request(platform.default_clk, 0)
+        m.domains.sync = sync = ClockDomain("sync")
+        m.domains.por = por = ClockDomain("por", reset_less=True)
+        count = Signal(range(self.POR_CYCLES + 1), init=self.POR_CYCLES)
+        m.d.comb += [sync.clk.eq(clk.i), por.clk.eq(clk.i), sync.rst.eq(count != 0)]
+        with m.If(count != 0):
+            m.d.por += count.eq(count - 1)
         uart = platform.request("uart", 0)
         m.d.comb += [core.rx.eq(uart.rx.i), uart.tx.o.eq(core.tx)]
         for index, line in enumerate((core.error, core.busy)):
