@@ -75,7 +75,7 @@ def build_board(network: GoldenNetwork, steps: int, point: DesignPoint, board: B
         pr = nextpnr.read_report(work / "nextpnr.json")
         util = pr["utilization"]
         counts = get_target(board.family).count(yosys.read_stat(work / "stat.json")["cells"])
-        report.update({k: counts[k] for k in ("lut", "ff", "bram", "dsp")})
+        report.update({k: counts[k] for k in ("lut", "ff", "bram", "dsp", "lutram")})
         report["lut_pnr"] = util.get(LOGIC_CELL[board.family], {}).get("used")
         report.update(fmax_mhz=pr["fmax_mhz"], timing_met=pr["timing_met"], utilization=util)
         bitstream = work / BITSTREAM[board.family]
@@ -129,7 +129,8 @@ def markdown(report: dict) -> str:
     """report.md: the figures a reader looks for first."""
     rows = [("board", f"{report['title']} ({report['device']}, {report['clk_mhz']:g} MHz)"),
             ("design point", f"P = {report['lanes']}, Q = {report['units'] or 'one per lane'}"),
-            ("LUT / FF / block RAM / DSP (Yosys)", f"{report['lut']:,} / {report['ff']:,} / {report['bram']} / {report['dsp']}"),
+            ("LUT / FF / block RAM / DSP / LUT RAM (Yosys)",
+             f"{report['lut']:,} / {report['ff']:,} / {report['bram']} / {report['dsp']} / {report['lutram']}"),
             ("logic cells after place and route", f"{report['lut_pnr']:,}"),
             ("Fmax", f"{report['fmax_mhz']} MHz (needs {report['clk_mhz']:g})"),
             ("bitstream", f"{report['bitstream']['file']}, {report['bitstream']['bytes']:,} bytes"),

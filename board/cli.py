@@ -50,7 +50,7 @@ def run_board_build(args: argparse.Namespace) -> int:
     print(f"{board.title}: {out / report['bitstream']['file']} ({report['bitstream']['bytes']:,} bytes) in "
           f"{report['runtime_s']['total']} s")
     print(f"LUT {report['lut']:,} (logic cells after P&R {report['lut_pnr']:,}), FF {report['ff']:,}, "
-          f"block RAM {report['bram']}, DSP {report['dsp']}; Fmax {report['fmax_mhz']} MHz, "
+          f"block RAM {report['bram']}, DSP {report['dsp']}, LUT RAM {report['lutram']}; Fmax {report['fmax_mhz']} MHz, "
           f"{report['clk_mhz']:g} MHz {met}; UART {args.baud:,} baud, FIFO {report['fifo']['depth']} bytes")
     print(f"{rate['samples']} test samples: the link carries {rate['link_samples_per_s']} samples/s "
           f"({rate['mean_input_spikes']} input spikes a sample), the datapath {rate['datapath_samples_per_s']} "
