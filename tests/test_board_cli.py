@@ -42,27 +42,29 @@ def _decode(data: bytes, n_in: int) -> list[np.ndarray]:
 
 
 def _board(master: int, network, steps: int, n_samples: int, wrong: int | None) -> None:
-    """READY for each RESET, RESULT for each sample with all its steps, until n_samples results."""
+    """In order, as the board does: READY for each RESET, RESULT once its sample has all its steps."""
     data = bytearray()
-    ready = results = 0
+    sent = 0  # answer bytes written so far
+    results = 0
     while results < n_samples:
         try:
             data += os.read(master, 4096)
         except OSError:  # the host closed the port (a failed run): nothing more to answer
             return
-        samples = _decode(bytes(data), network.n_in)
-        out = bytearray()
-        out += bytes([0xC1] * (len(samples) - ready))
-        ready = len(samples)
-        complete = [s for s in samples if len(s) == steps]
-        for i in range(results, len(complete)):
-            golden = network.run(complete[i][None])
+        answers = bytearray()
+        results = 0
+        for sample in _decode(bytes(data), network.n_in):
+            answers.append(0xC1)
+            if len(sample) < steps:  # the opening RESET of `reset()` (abandoned), or a sample still arriving
+                continue
+            golden = network.run(sample[None])
             counts = [int(c) for c in golden.counts[0]]
-            if i == wrong:
+            if results == wrong:
                 counts[0] += 1
-            out += bytes([0xD0, int(golden.label[0]), *counts])
-        results = len(complete)
-        os.write(master, bytes(out))
+            answers += bytes([0xD0, int(golden.label[0]), *counts])
+            results += 1
+        os.write(master, bytes(answers[sent:]))
+        sent = len(answers)
 
 
 def _run(model, capsys, wrong=None):
