@@ -135,7 +135,7 @@ async def garbage(dut):
     uart, client, network, data = await _start(dut, plan)
     rng = np.random.default_rng(plan["seed"])
     x = data["x"]
-    n_in, steps = network.n_in, x.shape[1]
+    n_in = network.n_in
     golden = network.run(x)
     report: dict = {}
 

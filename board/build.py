@@ -20,7 +20,7 @@ from typing import Optional
 
 from snn2fpga.board.boards import Board, BoardError, check_fits
 from snn2fpga.board.budget import fifo_budget
-from snn2fpga.board.top import BoardCore, BoardTop
+from snn2fpga.board.top import BoardTop, board_core
 from snn2fpga.board.uart import divisor_for
 from snn2fpga.core.files import building_dir
 from snn2fpga.core.golden import GoldenNetwork
@@ -41,13 +41,6 @@ class BuildError(BoardError):
     """A tool of the flow failed for a reason other than the design not fitting."""
 
 
-def board_core(network: GoldenNetwork, steps: int, point: DesignPoint, clk_hz: float, baud: int) -> BoardCore:
-    """The board top's logic for this clock and baud rate, its FIFO sized by board.budget."""
-    divisor = divisor_for(clk_hz, baud)
-    budget = fifo_budget(network, steps, point.lanes, point.units, divisor)
-    return BoardCore(network, steps, point.lanes, point.units, divisor, budget.depth)
-
-
 def build_board(network: GoldenNetwork, steps: int, point: DesignPoint, board: Board, out_dir, *, baud: int,
                 model: Optional[dict] = None, timeout: Optional[float] = None, extra: Optional[dict] = None) -> dict:
     """Build the bitstream of `network` for `board`; return the report (also in out_dir/report.json),
@@ -55,7 +48,7 @@ def build_board(network: GoldenNetwork, steps: int, point: DesignPoint, board: B
     check_fits(network, board)
     divisor = divisor_for(board.clk_hz, baud)
     budget = fifo_budget(network, steps, point.lanes, point.units, divisor)
-    core = BoardCore(network, steps, point.lanes, point.units, divisor, budget.depth)
+    core = board_core(network, steps, point, divisor)
     report = {
         "format": REPORT_FORMAT, "board": board.name, "title": board.title, "device": board.device,
         "family": board.family, "clk_mhz": board.clk_hz / 1e6, "baud": baud, "cycles_per_bit": divisor,

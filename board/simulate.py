@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from snn2fpga.board.budget import fifo_budget
-from snn2fpga.board.top import BOARD_TOP, BoardCore
+from snn2fpga.board.top import BOARD_TOP, board_core
 from snn2fpga.core.files import write_json, write_npz, write_text
 from snn2fpga.core.golden import GoldenNetwork
 from snn2fpga.core.paths import build_dir
@@ -47,9 +46,7 @@ def board_verilog(network: GoldenNetwork, steps: int, point: DesignPoint, diviso
     key = source_key(blob, DESIGN_SOURCES + BOARD_SOURCES)[:16]
     path = ROOT / key / f"{BOARD_TOP}.v"
     if not path.exists():
-        depth = fifo_budget(network, steps, point.lanes, point.units, divisor).depth
-        core = BoardCore(network, steps, point.lanes, point.units, divisor, depth)
-        write_text(path, verilog.convert(core, name=BOARD_TOP, emit_src=False))
+        write_text(path, verilog.convert(board_core(network, steps, point, divisor), name=BOARD_TOP, emit_src=False))
     return path
 
 

@@ -18,8 +18,10 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from snn2fpga.board import protocol as proto
+from snn2fpga.board.budget import fifo_budget
 from snn2fpga.board.uart import UARTRx, UARTTx
 from snn2fpga.core.golden import GoldenNetwork
+from snn2fpga.rtl.point import DesignPoint
 from snn2fpga.rtl.top import SNNTop
 
 BOARD_TOP = "snn_board"  # the Verilog module name of BoardCore
@@ -175,6 +177,12 @@ class BoardCore(wiring.Component):
                     with m.If(index == n_classes - 1):
                         m.d.sync += sent.eq(1)
                         m.next = "IDLE"
+
+
+def board_core(network: GoldenNetwork, steps: int, point: DesignPoint, divisor: int) -> BoardCore:
+    """The board top's logic at `divisor` clock cycles a bit, its FIFO sized by board.budget."""
+    depth = fifo_budget(network, steps, point.lanes, point.units, divisor).depth
+    return BoardCore(network, steps, point.lanes, point.units, divisor, depth)
 
 
 class BoardTop(wiring.Component):
