@@ -28,7 +28,6 @@ class Board:
     device: str  # synth.targets' device name
     clk_hz: float
     bram_bits: int  # block RAM the generated memories can use (EBR; not the iCE40UP's SPRAM, which has no init)
-    lut: int
 
     def platform(self):
         """A fresh instance of the board's amaranth-boards platform."""
@@ -36,12 +35,12 @@ class Board:
 
 
 BOARDS = {b.name: b for b in (
-    Board("ulx3s-85f", "ULX3S 85F", "ulx3s", "ULX3S_85F_Platform", "ecp5", "LFE5U-85F", 25e6, 208 * 18432, 83640),
-    Board("ulx3s-45f", "ULX3S 45F", "ulx3s", "ULX3S_45F_Platform", "ecp5", "LFE5U-45F", 25e6, 108 * 18432, 43848),
-    Board("ulx3s-25f", "ULX3S 25F", "ulx3s", "ULX3S_25F_Platform", "ecp5", "LFE5U-25F", 25e6, 56 * 18432, 24288),
-    Board("ulx3s-12f", "ULX3S 12F", "ulx3s", "ULX3S_12F_Platform", "ecp5", "LFE5U-12F", 25e6, 32 * 18432, 12096),
-    Board("icebreaker", "iCEBreaker (iCE40UP5K)", "icebreaker", "ICEBreakerPlatform", "ice40", "up5k", 12e6, 30 * 4096, 5280),
-    Board("icestick", "iCEstick (iCE40HX1K)", "icestick", "ICEStickPlatform", "ice40", "hx1k", 12e6, 16 * 4096, 1280),
+    Board("ulx3s-85f", "ULX3S 85F", "ulx3s", "ULX3S_85F_Platform", "ecp5", "LFE5U-85F", 25e6, 208 * 18432),
+    Board("ulx3s-45f", "ULX3S 45F", "ulx3s", "ULX3S_45F_Platform", "ecp5", "LFE5U-45F", 25e6, 108 * 18432),
+    Board("ulx3s-25f", "ULX3S 25F", "ulx3s", "ULX3S_25F_Platform", "ecp5", "LFE5U-25F", 25e6, 56 * 18432),
+    Board("ulx3s-12f", "ULX3S 12F", "ulx3s", "ULX3S_12F_Platform", "ecp5", "LFE5U-12F", 25e6, 32 * 18432),
+    Board("icebreaker", "iCEBreaker (iCE40UP5K)", "icebreaker", "ICEBreakerPlatform", "ice40", "up5k", 12e6, 30 * 4096),
+    Board("icestick", "iCEstick (iCE40HX1K)", "icestick", "ICEStickPlatform", "ice40", "hx1k", 12e6, 16 * 4096),
 )}
 
 
