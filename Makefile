@@ -14,11 +14,15 @@ TARGET  ?=
 DEVICE  ?=
 FREQ    ?=
 FILES   ?=
+# BOARD for `make board` (ulx3s-85f, icebreaker, …), PORT and BAUD for `make run-board`
+BOARD   ?= ulx3s-85f
+PORT    ?= /dev/ttyUSB0
+BAUD    ?=
 STAMP   := .venv/.installed
 POINT    = $(if $(P),--lanes $(P)) $(if $(Q),--units $(Q))
 SYNTH_ARGS = $(POINT) $(if $(TARGET),--target $(TARGET)) $(if $(FREQ),--freq $(FREQ)) $(if $(DEVICE),--device $(DEVICE))
 
-.PHONY: help setup demo clean-demo test train export rtl hls hls-synth sim sim-batch synth bench summary lint clean
+.PHONY: help setup demo clean-demo test train export rtl hls hls-synth sim sim-batch synth bench board run-board summary lint clean
 
 help:
 	@echo "make setup      .venv with the pinned tools (every target does this first)"
@@ -34,6 +38,8 @@ help:
 	@echo "make sim-batch  MODEL=… [N=] [P=] [Q=] [FILES=]   many samples through the RTL"
 	@echo "make synth      MODEL=… [TARGET=ecp5|ice40|xc7] [DEVICE=] [FREQ=] [P=] [Q=]"
 	@echo "make bench      MODEL=… [TARGET=] [P=] [Q=]   the design-point sweep and Pareto plot"
+	@echo "make board      MODEL=… [BOARD=ulx3s-85f|icebreaker|…] [BAUD=] [P=] [Q=]   a bitstream with the UART event interface"
+	@echo "make run-board  MODEL=… [PORT=/dev/ttyUSB0] [BAUD=] [N=]   test samples through a programmed board"
 	@echo "make summary    MODEL=…   one table of what was measured, and where each artifact is"
 	@echo "make clean      remove build/;  make clean-demo: remove the default run and its build/"
 	@echo "Variables: MODEL=$(MODEL); P, Q, N, TARGET, DEVICE, FREQ, FILES empty = the command's default"
@@ -109,6 +115,12 @@ bench: setup
 
 summary: setup
 	$(S2F) summary $(MODEL)
+
+board: setup
+	$(S2F) board $(MODEL) --board $(BOARD) $(POINT) $(if $(BAUD),--baud $(BAUD))
+
+run-board: setup
+	$(S2F) run-board $(MODEL) --port $(PORT) $(if $(BAUD),--baud $(BAUD)) $(if $(N),--n $(N))
 
 clean:
 	rm -rf build

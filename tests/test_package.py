@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 REPO = Path(__file__).resolve().parents[1]
-STAGES = {"core": 0, "train": 1, "export": 2, "rtl": 3, "hls": 3, "sim": 4, "synth": 4, "snn2fpga": 5}
+STAGES = {"core": 0, "train": 1, "export": 2, "rtl": 3, "hls": 3, "sim": 4, "synth": 4, "board": 5, "snn2fpga": 6}
 NO_HEAVY_IN_CORE = ("torch", "brevitas", "amaranth", "qonnx")
 
 
