@@ -15,6 +15,13 @@ from amaranth.lib.wiring import In, Out
 MAX_BAUD_ERROR = 0.02  # a byte's ten bits must stay within half a bit of the sender's: 2 % keeps 5 % margin
 
 
+
+def checked_divisor(divisor: int) -> int:
+    """Clock cycles per bit, refused below 4 (the receiver samples mid-bit and needs the room)."""
+    if divisor < 4:
+        raise BaudError(f"divisor {divisor}: at least 4 cycles a bit")
+    return divisor
+
 class BaudError(ValueError):
     """The clock cannot make the asked baud rate closely enough, or gives fewer than 4 cycles a bit."""
 
@@ -43,9 +50,7 @@ class UARTRx(wiring.Component):
     overrun: Out(1)
 
     def __init__(self, divisor: int):
-        if divisor < 4:
-            raise BaudError(f"divisor {divisor}: at least 4 cycles a bit")
-        self._divisor = divisor
+        self._divisor = checked_divisor(divisor)
         super().__init__()
 
     def elaborate(self, platform):
@@ -98,9 +103,7 @@ class UARTTx(wiring.Component):
     tx: Out(1, init=1)
 
     def __init__(self, divisor: int):
-        if divisor < 4:
-            raise BaudError(f"divisor {divisor}: at least 4 cycles a bit")
-        self._divisor = divisor
+        self._divisor = checked_divisor(divisor)
         super().__init__()
 
     def elaborate(self, platform):

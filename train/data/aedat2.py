@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from snn2fpga.core.events import EventFileError, make_events
-from snn2fpga.train.data.sniff import HEAD_BYTES, expect_format, text_header_end
+from snn2fpga.train.data.sniff import HEAD_BYTES, check_event_body, expect_format, text_header_end
 
 DVS128_SIDE = 128
 EVENT_SIZE = 8
@@ -34,14 +34,7 @@ def decode_aedat2(data: bytes, path: str | PathLike[str] = "<bytes>") -> np.ndar
     """Decode the bytes of a DVS128 AEDAT 2.0 file into EVENT_DTYPE events (128×128 sensor)."""
     path = Path(path)
     pos = _header_end(data, path)
-    body = len(data) - pos
-    if body == 0:
-        raise EventFileError(path, "empty sample: the file holds no events", offset=pos)
-    if body % EVENT_SIZE:
-        whole = pos + body - body % EVENT_SIZE
-        raise EventFileError(
-            path, f"truncated: {body % EVENT_SIZE} stray bytes after {body // EVENT_SIZE} events", offset=whole
-        )
+    check_event_body(data, pos, EVENT_SIZE, path)
     raw = np.frombuffer(data, ">u4", offset=pos).astype(np.int64)
     address, t = raw[0::2], raw[1::2]
     bad = np.flatnonzero(address >> ADDRESS_BITS)

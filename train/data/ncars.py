@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from snn2fpga.core.events import EventFileError, make_events, read_bytes
-from snn2fpga.train.data.sniff import HEAD_BYTES, expect_format, text_header_end
+from snn2fpga.train.data.sniff import HEAD_BYTES, check_event_body, expect_format, text_header_end
 
 NCARS_SENSOR: tuple[int, int, int] = (120, 100, 2)
 NCARS_CLASSES: list[str] = ["background", "cars"]
@@ -49,14 +49,7 @@ def decode_dat(
             path, f"event type {etype}, size {esize}: expected CD events (type 0 or 12) of {EVENT_SIZE} bytes", offset=pos
         )
     pos += 2
-    body = len(data) - pos
-    if body == 0:
-        raise EventFileError(path, "empty sample: the file holds no events", offset=pos)
-    if body % EVENT_SIZE:
-        whole = pos + body - body % EVENT_SIZE
-        raise EventFileError(
-            path, f"truncated: {body % EVENT_SIZE} stray bytes after {body // EVENT_SIZE} events", offset=whole
-        )
+    check_event_body(data, pos, EVENT_SIZE, path)
     raw = np.frombuffer(data, "<u4", offset=pos).astype(np.int64)
     t, word = raw[0::2], raw[1::2]
     x, y, p = word & 0x3FFF, (word >> 14) & 0x3FFF, word >> 28

@@ -69,3 +69,15 @@ def text_header_end(data: bytes, path: str | PathLike[str], prefix: bytes) -> in
             raise EventFileError(path, "header line never ends: the file ends inside the header", offset=pos)
         pos = eol + 1
     return pos
+
+
+def check_event_body(data: bytes, pos: int, event_size: int, path: str | PathLike[str]) -> None:
+    """Refuse an event block (from `pos` to the end) that is empty or not whole `event_size`-byte events."""
+    body = len(data) - pos
+    if body == 0:
+        raise EventFileError(path, "empty sample: the file holds no events", offset=pos)
+    if body % event_size:
+        whole = pos + body - body % event_size
+        raise EventFileError(
+            path, f"truncated: {body % event_size} stray bytes after {body // event_size} events", offset=whole
+        )
