@@ -1,7 +1,9 @@
 """core/: what every stage shares and what needs no torch, Brevitas, Amaranth or qonnx (DESIGN §1, §3).
 
   contract   the neuron contract in exact integers: `lif_step`, quantizer ranges, `signed_bits`
-  golden     the golden model: `GoldenNetwork`, `QuantLayer`, `GoldenResult`
+  maps       spike maps (C×H×W, channel-major): `MapShape`, conv currents, OR pooling
+  arch       architecture strings (`12c5-p2-fc128`) → layer specs, shapes checked before training
+  golden     the golden model: `GoldenNetwork` of `QuantLayer` (dense), `ConvLayer`, `PoolLayer`
   events     the event record (`EVENT_DTYPE`, `make_events`) and the readers' `EventFileError`
   binning    events → binary spike tensors (the contract's input encoding)
   files      atomic writers: text, JSON, bytes, npz, and a folder built beside its destination
@@ -9,6 +11,7 @@
   cli        the exit codes, one-line errors and `--debug` of every command
 """
 
+from snn2fpga.core.arch import ArchError, ConvSpec, DenseSpec, PlannedLayer, PoolSpec, parse_arch, plan
 from snn2fpga.core.binning import bin_events, n_inputs, pooled_size
 from snn2fpga.core.contract import (
     MEMBRANE_QUANTS,
@@ -27,9 +30,35 @@ from snn2fpga.core.contract import (
     weight_code_range,
 )
 from snn2fpga.core.events import EVENT_DTYPE, EventFileError, make_events
-from snn2fpga.core.golden import GoldenNetwork, GoldenResult, QuantLayer, random_network
+from snn2fpga.core.golden import (
+    ConvLayer,
+    GoldenNetwork,
+    GoldenResult,
+    Layer,
+    PoolLayer,
+    QuantLayer,
+    random_arch_network,
+    random_codes,
+    random_network,
+)
+from snn2fpga.core.maps import MapShape, conv_out_shape, pool_out_shape
 
 __all__ = [
+    "ArchError",
+    "ConvLayer",
+    "ConvSpec",
+    "DenseSpec",
+    "Layer",
+    "MapShape",
+    "PlannedLayer",
+    "PoolLayer",
+    "PoolSpec",
+    "conv_out_shape",
+    "parse_arch",
+    "plan",
+    "pool_out_shape",
+    "random_arch_network",
+    "random_codes",
     "EVENT_DTYPE",
     "MEMBRANE_QUANTS",
     "RESETS",
