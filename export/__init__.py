@@ -6,7 +6,8 @@ Public API (imports are lazy, so `import export` is cheap):
   load_network(path) -> (GoldenNetwork, ExportMeta)          .qonnx file or run folder
   run_qonnx(model, spikes[B, T, N_in]) -> GoldenResult        qonnx execution over T steps
   resolve_model(path) -> ResolvedModel                       run folder / .qonnx / .nir, exported when needed:
-                                                             the one way later stages get their network
+                                                             the one way later stages get their network;
+                                                             .origin() -> ModelOrigin, recorded in every report
   test_split(model) -> EventDataset                          the held-out split the model was tested on
   inference_cost(path) -> dict                               ops and memory
   to_nir / from_nir / write_nir / read_nir / export_nir      NIR bridge
@@ -38,6 +39,7 @@ _LAZY = {
     "export_nir": "snn2fpga.export.nir_bridge",
     "import_nir": "snn2fpga.export.nir_import",
     "LIF": "snn2fpga.export.lif_op",
+    "ModelOrigin": "snn2fpga.export.resolve",
     "ResolvedModel": "snn2fpga.export.resolve",
     "resolve_model": "snn2fpga.export.resolve",
     "test_split": "snn2fpga.export.resolve",

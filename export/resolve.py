@@ -27,6 +27,18 @@ QONNX_SUFFIX = ".qonnx"
 
 
 @dataclass(frozen=True)
+class ModelOrigin:
+    """Recorded in every build/<name>/ report, so a report from another checkpoint is never read as current."""
+
+    model_file: str
+    model_sha256: str
+    checkpoint_sha256: str  # "" for a bare network (no model.pt behind it)
+
+    def to_dict(self) -> dict:
+        return {"model_file": self.model_file, "model_sha256": self.model_sha256, "checkpoint_sha256": self.checkpoint_sha256}
+
+
+@dataclass(frozen=True)
 class ResolvedModel:
     """A model ready for the hardware stages: its integer network, its metadata and its file."""
 
@@ -38,6 +50,10 @@ class ResolvedModel:
     @property
     def steps(self) -> int:
         return self.meta.steps
+
+    def origin(self) -> "ModelOrigin":
+        """Which model file, and which checkpoint behind it, a derived artifact came from."""
+        return ModelOrigin(str(self.path), file_sha256(self.path), self.meta.checkpoint_sha256)
 
     @property
     def data(self) -> Optional[DataSource]:

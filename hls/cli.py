@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     result = runner.compare(x)
     print(f"C simulation vs golden model on {what}: {result.summary()}")
     write_json(out / "csim_check.json", {
+        "model": model.origin().to_dict(),
         "samples": result.samples,
         "steps": result.steps,
         "inputs": what,

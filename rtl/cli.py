@@ -28,7 +28,8 @@ def _rtl(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     point = point_of(args)
     out = args.out or build_dir(model.name) / RTL_FOLDER
-    manifest = generate(model.network, model.steps, point.lanes, out, source=str(model.path), units=point.units)
+    manifest = generate(model.network, model.steps, point.lanes, out, source=str(model.path), units=point.units,
+                        checkpoint=model.meta.checkpoint_sha256)
     bits = manifest.memory_bits
     print(f"wrote {out}: {len(manifest.layers)} layers, {point.label}, T={model.steps}, "
           f"weights {bits.weights} bits, membranes {bits.membranes} bits, {manifest.generation_s:.2f} s")

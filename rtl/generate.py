@@ -92,11 +92,13 @@ def _layer_entry(index: int, core: LayerCore, files: dict[str, str]) -> LayerEnt
     )
 
 
-def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: str = "", units: int | None = None) -> Manifest:
+def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: str = "", units: int | None = None,
+             checkpoint: str = "") -> Manifest:
     """Write the RTL of `network` (T = `steps`, P = `lanes`, Q = `units` LIF units per layer,
     default one per lane) into `out_dir`; return its manifest.
 
-    `source` (the model file it came from) is recorded in the manifest as given."""
+    `source` (the model file it came from) and `checkpoint` (the SHA-256 of the model.pt behind it)
+    are recorded in the manifest as given."""
     if not isinstance(lanes, int) or lanes < 1:
         raise GenerateError(f"lanes={lanes!r} must be a positive integer")
     if not isinstance(steps, int) or steps < 1:
@@ -124,6 +126,7 @@ def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: st
     taps = tuple(Tap(f"tap{i}", i, addr_bits(c.layer.n_out)) for i, c in enumerate(top.layers))
     manifest = Manifest(
         source=source,
+        checkpoint_sha256=checkpoint,
         top=TOP_NAME,
         verilog=(f"{TOP_NAME}.v",),
         lanes=lanes,

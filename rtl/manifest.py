@@ -199,6 +199,7 @@ class Manifest:
     memory_bits: MemoryBits
     cycle_model: CycleParams
     generation_s: Optional[float]  # seconds to build and convert the design
+    checkpoint_sha256: str = ""  # the model.pt behind `source` ("" for a bare network or an older manifest)
 
     def to_dict(self) -> dict:
         """The JSON object of manifest.json (docs/rtl.md)."""
@@ -220,6 +221,7 @@ class Manifest:
             "memory_bits": self.memory_bits.to_dict(),
             "cycle_model": _cycle_model_dict(self.cycle_model),
             "generation_s": self.generation_s,
+            "checkpoint_sha256": self.checkpoint_sha256,
         }
 
     def to_json(self) -> str:
@@ -265,4 +267,5 @@ class Manifest:
             memory_bits=MemoryBits.from_fields(f.record("memory_bits")),
             cycle_model=cycle_model,
             generation_s=f.optional_number("generation_s", 0),
+            checkpoint_sha256=f.optional_text("checkpoint_sha256") or "",
         )

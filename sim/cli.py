@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     stats = report.cycle_stats()
     known = expect.truth >= 0
     extra = {
-        "model": str(model.path),
+        "model": model.origin().to_dict(),
         "lanes": point.lanes,
         "units": point.units,
         "steps": model.steps,

@@ -42,6 +42,7 @@ class ModelInfo:
             "path": self.given,
             "file": str(self.resolved.path),
             "file_sha256": file_sha256(self.resolved.path),
+            "checkpoint_sha256": meta.checkpoint_sha256,
             "sizes": self.sizes,
             "weight_quant": [layer.weight_quant for layer in layers],
             "membrane": [layer.lif.membrane for layer in layers],

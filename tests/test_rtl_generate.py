@@ -192,3 +192,15 @@ def test_cli_output_equals_the_library_call(tmp_path):
     assert same[0] == same[1]
     manifest = Manifest.read(tmp_path / "from_qonnx" / "manifest.json")
     assert manifest.steps == 5 and manifest.source.endswith("model.qonnx")
+
+
+def test_manifest_records_the_checkpoint_behind_the_model(tmp_path):
+    """`snn2fpga rtl` writes the SHA-256 of the model.pt the QONNX came from into manifest.json (issue 16)."""
+    from snn2fpga.export import build_model
+    from snn2fpga.export.qonnx_export import make_meta, save_model
+
+    net, digest = _net(), "ab" * 32
+    save_model(build_model(net, make_meta(net, [1.0] * len(net.layers), 4, 1, checkpoint_sha256=digest)),
+               tmp_path / "run" / "model.qonnx")
+    assert main(["rtl", str(tmp_path / "run"), "--lanes", "4", "--out", str(tmp_path / "out")]) == 0
+    assert Manifest.read(tmp_path / "out" / "manifest.json").checkpoint_sha256 == digest

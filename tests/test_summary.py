@@ -33,3 +33,32 @@ def test_summary_reads_each_stage_and_derives_latency(tmp_path, monkeypatch, cap
     assert rows["latency per sample (mean cycles / Fmax)"] == "85.3 µs"  # 6739 / 79.0
     assert main(["summary", str(run)]) == 0
     assert "| Fmax | 79.0 MHz |" in capsys.readouterr().out
+
+
+def test_reports_from_another_checkpoint_show_as_stale_not_as_numbers(tmp_path, monkeypatch):
+    """A sim-batch report made from checkpoint A is not shown once model.pt is B; one from B is."""
+    import hashlib
+
+    monkeypatch.chdir(tmp_path)
+    run, build = tmp_path / "runs" / "r", tmp_path / "build" / "r"
+    run.mkdir(parents=True)
+    build.mkdir(parents=True)
+    (run / "model.pt").write_bytes(b"checkpoint B")
+    old, new = hashlib.sha256(b"checkpoint A").hexdigest(), hashlib.sha256(b"checkpoint B").hexdigest()
+    report = {"passed": 200, "failed": 0, "mismatches": 0, "cycles": {"n": 200, "equal_to_model": 200}}
+    (build / "sim-batch.json").write_text(json.dumps({**report, "model": {"checkpoint_sha256": old}}))
+    (build / "rtl").mkdir()
+    (build / "rtl" / "manifest.json").write_text(json.dumps({"checkpoint_sha256": new}))
+    (build / "rtl" / "snn_top.v").write_text("module snn_top; endmodule\n")
+    rows = {figure: value for figure, value, _ in summary_rows(run)}
+    assert rows["RTL (Verilator) vs golden"].startswith(f"stale: made from checkpoint {old[:12]}…, model.pt is {new[:12]}…")
+    assert "snn2fpga sim-batch" in rows["RTL (Verilator) vs golden"]
+    assert rows["Verilog"] == "written"  # the manifest records model.pt's own hash
+    (build / "rtl" / "manifest.json").write_text(json.dumps({"checkpoint_sha256": old}))
+    assert {f: v for f, v, _ in summary_rows(run)}["Verilog"].startswith("stale: made from checkpoint")
+    (build / "sim-batch.json").write_text(json.dumps(report))  # an older report, recording no checkpoint
+    rows = {figure: value for figure, value, _ in summary_rows(run)}
+    assert rows["RTL (Verilator) vs golden"].startswith("stale: records no checkpoint")
+    (build / "sim-batch.json").write_text(json.dumps({**report, "model": {"checkpoint_sha256": new}}))
+    rows = {figure: value for figure, value, _ in summary_rows(run)}
+    assert rows["RTL (Verilator) vs golden"].startswith("200 passed")
