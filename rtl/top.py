@@ -11,7 +11,7 @@ read-only copy of layer l's output handshake for a testbench monitor.
 
 from __future__ import annotations
 
-from amaranth import Cat, Const, Module, Mux, ResetInserter, ResetSignal, unsigned
+from amaranth import Cat, Const, Module, Mux, ResetInserter, ResetSignal, Signal, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -95,8 +95,12 @@ class SNNTop(wiring.Component):
             for i in range(len(self.counts)):
                 with m.Elif(o.payload.addr == i):
                     m.d.sync += self.counts[i].eq(self.counts[i] + 1)
+        # One named signal per comparison stage: reusing the Mux expressions themselves makes the
+        # converter copy each stage into both uses, 2^classes nodes (a million at 20 classes).
         best, best_count = Const(0, self.label.shape()), self.counts[0]
         for i in range(1, len(self.counts)):
             better = self.counts[i] > best_count
-            best, best_count = Mux(better, i, best), Mux(better, self.counts[i], best_count)
+            stage, stage_count = Signal(self.label.shape(), name=f"best{i}"), Signal(self.counts[0].shape(), name=f"best_count{i}")
+            m.d.comb += [stage.eq(Mux(better, i, best)), stage_count.eq(Mux(better, self.counts[i], best_count))]
+            best, best_count = stage, stage_count
         m.d.comb += self.label.eq(best)

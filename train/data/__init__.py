@@ -2,7 +2,16 @@
 
 from snn2fpga.core.binning import bin_events, n_inputs, pooled_size
 from snn2fpga.core.paths import cache_root
-from snn2fpga.train.data.datasets import DATASETS, DataSource, EventDataset, PackedDataset, bin_files, load_dataset, load_packed
+from snn2fpga.train.data.datasets import (
+    DATASETS,
+    DataSource,
+    EventDataset,
+    PackedDataset,
+    bin_files,
+    default_pool,
+    load_dataset,
+    load_packed,
+)
 from snn2fpga.train.data.packed import PackedSpikes
 from snn2fpga.train.data.emulator import DVSConfig, emulate_dvs, pixel_thresholds
 from snn2fpga.core.events import EVENT_DTYPE, EventFileError, make_events
@@ -15,6 +24,7 @@ __all__ = [
     "DATASETS",
     "DVSConfig",
     "DataSource",
+    "default_pool",
     "EVENT_DTYPE",
     "EventDataset",
     "EventFileError",
