@@ -44,8 +44,9 @@ class ModelInfo:
             "file_sha256": file_sha256(self.resolved.path),
             "checkpoint_sha256": meta.checkpoint_sha256,
             "sizes": self.sizes,
-            "weight_quant": [layer.weight_quant for layer in layers],
-            "membrane": [layer.lif.membrane for layer in layers],
+            "kinds": [layer.kind for layer in layers],
+            "weight_quant": [getattr(layer, "weight_quant", None) for layer in layers],  # None for a pool
+            "membrane": [layer.lif.membrane if layer.lif else None for layer in layers],
             "steps": self.steps,
             "dataset": meta.dataset or None,
             "pool": meta.pool,

@@ -34,7 +34,7 @@ def markdown_report(report: dict) -> str:
     ]
     if model:
         lines += [f"Network {' → '.join(str(n) for n in model.get('sizes', []))}, weights "
-                  f"{'/'.join(model.get('weight_quant', []))}, membranes {'/'.join(model.get('membrane', []))}, "
+                  f"{'/'.join(q or 'pool' for q in model.get('weight_quant', []))}, membranes {'/'.join(q or 'pool' for q in model.get('membrane', []))}, "
                   f"T = {model.get('steps')}; read from {model.get('network_source')}.", ""]
     if report.get("lut_pnr") is not None:
         lines += [f"LUT counts Yosys' LUT4 (+2 per CCU2C carry on ECP5); after P&R the device's logic "
