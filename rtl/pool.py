@@ -27,15 +27,8 @@ from amaranth.lib.wiring import In, Out
 from snn2fpga.core.golden import PoolLayer
 from snn2fpga.rtl.aer import addr_bits, aer_signature
 from snn2fpga.rtl.arith import divmod_const, times_const
+from snn2fpga.rtl.cycle_model import bitmap_word_bits
 from snn2fpga.rtl.emit import SpikeBufferRegs, drive_output, emit_words
-
-BITMAP_WORD = 16  # B: bits per bitmap word (a power of two: the word and bit of an address are its bits)
-
-
-def bitmap_word_bits(n_out: int) -> int:
-    """B for a pool of n_out outputs: BITMAP_WORD, or the smallest power of two ≥ n_out below it."""
-    return min(BITMAP_WORD, 1 << max(0, (n_out - 1).bit_length()))
-
 
 class PoolUnit(wiring.Component):
     """OR-pool with repeat dropping: AER words in (`i_stream`), AER words out (`o_stream`).

@@ -19,17 +19,9 @@ from amaranth.lib.wiring import In, Out
 from snn2fpga.rtl.aer import aer_signature, tap_signature
 from snn2fpga.rtl.conv import ConvCore
 from snn2fpga.rtl.layer import LayerConfigError, LayerCore
+from snn2fpga.rtl.point import layer_lanes
 from snn2fpga.rtl.pool import PoolUnit
 from snn2fpga.core.golden import ConvLayer, GoldenNetwork, Layer, PoolLayer
-
-
-def layer_lanes(layer: Layer, lanes: int) -> int:
-    """P_l: the lanes a layer gets, at most its channels (conv) or neurons (dense); 1 for a pool."""
-    if isinstance(layer, PoolLayer):
-        return 1
-    if isinstance(layer, ConvLayer):
-        return min(lanes, layer.out_shape.channels)
-    return min(lanes, layer.n_out)
 
 
 def make_core(layer: Layer, lanes: int, units: int | None = None) -> LayerCore | PoolUnit:
