@@ -3,7 +3,8 @@
 Yosys maps every `$mul` whose operands are a few bits wide onto the FPGA's multipliers
 (ECP5 MULT18X18D), even when one operand is a constant such as Δ = 5 or a row count:
 one DSP per lane. A constant's canonical signed-digit form needs at most ⌈bits/2⌉ + 1
-adders, which cost a handful of LUTs at these widths.
+adders, which cost a handful of LUTs at these widths. Division by a constant (the conv and
+pool units split a flat address c·H·W + y·W + x into c, y, x) is an exact multiply-and-shift.
 """
 
 from __future__ import annotations
@@ -39,3 +40,32 @@ def times_const(x: Value, k: int) -> Value:
     for term in neg:
         total = total - term
     return -total if k < 0 else total
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -((-a) // b)
+
+
+def reciprocal(divisor: int, x_max: int) -> tuple[int, int]:
+    """(M, s) with floor(x·M / 2^s) == floor(x / divisor) for every 0 ≤ x ≤ x_max.
+
+    With s = bits(x_max) + ⌈log2 divisor⌉ and M = ⌈2^s / divisor⌉ the error term
+    x·(M·divisor − 2^s) / (divisor·2^s) stays below 1/divisor, so the floor is exact.
+    """
+    s = max(x_max, 1).bit_length() + (divisor - 1).bit_length()
+    return ceil_div(2**s, divisor), s
+
+
+def divmod_const(x: Value, divisor: int, x_max: int) -> tuple[Value, Value]:
+    """(x // divisor, x % divisor) for an unsigned x ≤ x_max and a constant divisor ≥ 1, no divider built."""
+    if divisor < 1:
+        raise ValueError(f"divmod_const takes a divisor ≥ 1, got {divisor}")
+    if divisor == 1:
+        return x, Const(0, 1)
+    if divisor & (divisor - 1) == 0:  # a power of two: the bits themselves
+        k = divisor.bit_length() - 1
+        return x >> k, x[:k]
+    mult, shift = reciprocal(divisor, x_max)
+    q = (times_const(x.as_unsigned(), mult) >> shift)[: max(1, x_max // divisor).bit_length()]
+    r = (x - times_const(q, divisor))[: (divisor - 1).bit_length()]
+    return q, r

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from snn2fpga.core.contract import LIFParams, default_delta, membrane_code_bits
-from snn2fpga.core.golden import GoldenNetwork, QuantLayer
+from snn2fpga.core.golden import GoldenNetwork
 from snn2fpga.export import resolve_model, test_split
 from snn2fpga.rtl.cycle_model import predict_cycles, spike_counts
 from snn2fpga.rtl.generate import generate
@@ -31,8 +31,11 @@ def with_membrane(network: GoldenNetwork, membrane: str) -> GoldenNetwork:
     layers = []
     for layer in network.layers:
         p = layer.lif
+        if p is None:  # a pool has no membrane
+            layers.append(layer)
+            continue
         lif = LIFParams(**{**dataclasses.asdict(p), "membrane": membrane, "delta": default_delta(membrane, p.threshold)})
-        layers.append(QuantLayer(layer.weights, layer.weight_quant, lif, layer.bias))
+        layers.append(dataclasses.replace(layer, lif=lif))
     return GoldenNetwork(layers)
 
 
@@ -42,18 +45,20 @@ def figures(model: Path, lanes=LANES, data_dir: str | None = None) -> dict:
     network, steps = resolved.network, resolved.steps
     ds = test_split(resolved, data_dir)
     x, what = ds.test_x, f"{ds.name} test set ({len(ds.test_x)} samples)"
-    counts = spike_counts(x, network.run(x))
+    golden = network.run(x)
+    counts = spike_counts(x, golden)
     out = {"model": str(model), "test_set": what, "mean_spikes_per_step": counts.mean(axis=(0, 1)).round(2).tolist(),
            "lanes": {}, "membrane_state_bits": {}}
     for m in MEMBRANES:
-        net = network if m == network.layers[0].lif.membrane else with_membrane(network, m)
-        out["membrane_state_bits"][m] = sum(layer.n_out * membrane_code_bits(m, layer.lif.acc_bits) for layer in net.layers)
+        net = network if m == network.layers[network.lif_layers[0]].lif.membrane else with_membrane(network, m)
+        out["membrane_state_bits"][m] = sum(layer.n_out * membrane_code_bits(m, layer.lif.acc_bits)
+                                            for layer in net.layers if layer.lif is not None)
     with tempfile.TemporaryDirectory(prefix="rtl-figures-") as tmp:
         for p in lanes:
             t0 = time.perf_counter()
             manifest = generate(network, steps, p, Path(tmp) / f"p{p}")
             wall = time.perf_counter() - t0
-            cycles = predict_cycles(manifest, counts)
+            cycles = predict_cycles(manifest, golden, inputs=x)  # a conv layer's cycles need the spikes
             out["lanes"][p] = {
                 "generation_s": round(wall, 2),
                 "verilog_bytes": (Path(tmp) / f"p{p}" / "snn_top.v").stat().st_size,

@@ -21,7 +21,8 @@ from amaranth.lib import wiring
 from snn2fpga.rtl.aer import addr_bits
 from snn2fpga.rtl.cycle_model import CycleParams
 from snn2fpga.rtl.layer import LayerCore
-from snn2fpga.rtl.manifest import MANIFEST_FILE, Aer, LayerEntry, Manifest, Memory, MemoryBits, Port, Tap
+from snn2fpga.rtl.manifest import MANIFEST_FILE, Aer, LayerEntry, Manifest, MapEntry, Memory, MemoryBits, Port, Tap
+from snn2fpga.rtl.pool import PoolUnit
 from snn2fpga.rtl.top import SNNTop
 from snn2fpga.core.files import building_dir
 from snn2fpga.core.golden import GoldenNetwork
@@ -62,9 +63,29 @@ def _memory_entry(name: str, mem, init_file: str | None) -> Memory:
     return Memory(name, mem.depth, width, mem.depth * width, init_file)
 
 
-def _layer_entry(index: int, core: LayerCore, files: dict[str, str]) -> LayerEntry:
-    layer, lif = core.layer, core.layer.lif
+def _map_entry(layer) -> MapEntry | None:
+    if layer.kind == "dense":
+        return None
+    shapes = dict(in_shape=tuple(layer.in_shape.to_list()), out_shape=tuple(layer.out_shape.to_list()))
+    if layer.kind == "pool":
+        return MapEntry(**shapes, k=layer.k)
+    return MapEntry(**shapes, kernel=layer.kernel, stride=layer.stride, padding=layer.padding)
+
+
+def _pool_entry(index: int, unit: PoolUnit, mems: tuple[Memory, ...]) -> LayerEntry:
+    layer = unit.layer
+    none = dict.fromkeys(("weight_quant", "weight_bits", "membrane", "membrane_bits", "threshold", "delta", "acc_bits",
+                          "leak_shift", "reset", "current_bits"))
+    return LayerEntry(index=index, instance=f"layer{index}", n_in=layer.n_in, n=layer.n_out, lanes=1, rows=unit.rows,
+                      units=1, slices=1, row_cycles=1, **none, has_bias=False, in_addr_bits=addr_bits(layer.n_in),
+                      out_addr_bits=addr_bits(layer.n_out), memories=mems, kind="pool", map=_map_entry(layer))
+
+
+def _layer_entry(index: int, core: LayerCore | PoolUnit, files: dict[str, str]) -> LayerEntry:
     mems = tuple(_memory_entry(name, mem, files.get(f"{name}_l{index}")) for name, mem in core.memories().items())
+    if core.kind == "pool":
+        return _pool_entry(index, core, mems)
+    layer, lif = core.layer, core.layer.lif
     return LayerEntry(
         index=index,
         instance=f"layer{index}",
@@ -89,6 +110,8 @@ def _layer_entry(index: int, core: LayerCore, files: dict[str, str]) -> LayerEnt
         in_addr_bits=addr_bits(layer.n_in),
         out_addr_bits=addr_bits(layer.n_out),
         memories=mems,
+        kind=core.kind,
+        map=_map_entry(layer),
     )
 
 
@@ -111,6 +134,8 @@ def generate(network: GoldenNetwork, steps: int, lanes: int, out_dir, source: st
     files: dict[str, str] = {}
     contents: dict[str, str] = {}
     for i, core in enumerate(top.layers):
+        if core.kind == "pool":  # no weights, no bias
+            continue
         lane_bits = core.weight_bits
         contents[f"weights_l{i}.hex"] = _hex_rows(core.weight_rows(), lane_bits)
         files[f"weights_l{i}"] = f"weights_l{i}.hex"

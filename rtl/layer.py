@@ -32,6 +32,7 @@ from amaranth.lib.wiring import In, Out
 
 from snn2fpga.rtl.aer import addr_bits, aer_signature
 from snn2fpga.rtl.arith import times_const
+from snn2fpga.rtl.emit import SpikeBufferRegs, drive_output, emit_words
 from snn2fpga.rtl.neuron import LIFUpdate
 from snn2fpga.core.contract import current_bits, membrane_code_bits, weight_code_bits
 from snn2fpga.core.golden import QuantLayer
@@ -63,9 +64,10 @@ class LayerCore(wiring.Component):
         self._units = lanes if units is None else min(units, lanes)
         self._slices = _rows(lanes, self._units)
         self._row_cycles = 1 if self._slices == 1 else self._slices + 1
-        self._rows = _rows(layer.n_out, lanes)
+        self._event_rows = _rows(self._channels(), lanes)
+        self._rows = self._event_rows * self._positions()
         self._wbits = weight_code_bits(layer.weight_quant)
-        self._cbits = current_bits(layer.weights, layer.bias)
+        self._cbits = current_bits(layer.weights.reshape(layer.weights.shape[0], -1), layer.bias)
         self._mbits = membrane_code_bits(layer.lif.membrane, layer.lif.acc_bits)
         super().__init__(
             {
@@ -76,14 +78,13 @@ class LayerCore(wiring.Component):
         )
         # depth ≥ 2 everywhere: a one-word memory would have a zero-width address in Verilog
         rows = max(self._rows, 2)
-        self.weights = memory.Memory(
-            shape=self._weight_shape(), depth=max(layer.n_in * self._rows, 2), init=self.weight_rows()
-        )
-        self.currents = memory.Memory(shape=self._row_shape(self._cbits), depth=rows, init=self.bias_rows())
+        weight_rows = self.weight_rows()
+        self.weights = memory.Memory(shape=self._weight_shape(), depth=max(len(weight_rows), 2), init=weight_rows)
+        self.currents = memory.Memory(shape=self._row_shape(self._cbits), depth=rows, init=self.current_rows())
         self.membranes = memory.Memory(shape=self._row_shape(self._mbits), depth=rows, init=[])
         self.bias = None
         if layer.bias.any():
-            self.bias = memory.Memory(shape=self._row_shape(self._cbits), depth=rows, init=self.bias_rows())
+            self.bias = memory.Memory(shape=self._row_shape(self._cbits), depth=max(self._event_rows, 2), init=self.bias_rows())
         self.spike_buffer = memory.Memory(
             shape=unsigned(addr_bits(layer.n_out)), depth=max(layer.n_out, 2), init=[]
         )
@@ -99,7 +100,15 @@ class LayerCore(wiring.Component):
 
     @property
     def rows(self) -> int:
+        """Rows of P lanes the sweep visits (the current and membrane memories' depth)."""
         return self._rows
+
+    @property
+    def event_rows(self) -> int:
+        """Cycles an input spike costs per weight column it touches: ⌈N/P⌉ (dense)."""
+        return self._event_rows
+
+    kind = "dense"
 
     @property
     def units(self) -> int:
@@ -135,6 +144,23 @@ class LayerCore(wiring.Component):
         mems["spike_buffer"] = self.spike_buffer
         return mems
 
+    # ---- shape hooks (a conv core overrides them) -------------------------------------
+    def _channels(self) -> int:
+        """Neurons that share one position, spread over the lanes (dense: all N)."""
+        return self._layer.n_out
+
+    def _positions(self) -> int:
+        """Positions whose neurons share the weights (dense: 1)."""
+        return 1
+
+    def neuron_at(self, row: int, lane: int) -> int | None:
+        """The flat neuron index held in lane `lane` of current/membrane row `row` (None: padding)."""
+        group, pos = divmod(row, self._positions())
+        channel = group * self._lanes + lane
+        if channel >= self._channels():
+            return None
+        return channel * self._positions() + pos
+
     # ---- memory contents ---------------------------------------------------------------
     def _row_shape(self, bits: int) -> data.ArrayLayout:
         return data.ArrayLayout(signed(bits), self._lanes)
@@ -144,20 +170,29 @@ class LayerCore(wiring.Component):
         return data.ArrayLayout(lane, self._lanes)
 
     def _lane_rows(self, column) -> list[list[int]]:
-        """Split one value per neuron into R rows of P lanes, padding with 0."""
-        p = self._lanes
-        padded = list(column) + [0] * (self._rows * p - len(column))
-        return [padded[r * p : (r + 1) * p] for r in range(self._rows)]
+        """Split one value per channel into ⌈channels/P⌉ rows of P lanes, padding with 0."""
+        p, rows = self._lanes, self._event_rows
+        padded = list(column) + [0] * (rows * p - len(column))
+        return [padded[r * p : (r + 1) * p] for r in range(rows)]
+
+    def _weight_columns(self):
+        """The weight columns in memory order, each one code per channel (dense: column a = W[:, a])."""
+        return self._layer.weights.T
 
     def weight_rows(self) -> list[list[int]]:
-        """Weight memory contents: row a·R + r holds W[r·P + j, a] in lane j (binary: 1 ↔ +1)."""
-        w = self._layer.weights
-        if self._layer.weight_quant == "binary":
-            w = (w > 0).astype(int)
-        return [row for a in range(self._layer.n_in) for row in self._lane_rows(w[:, a].tolist())]
+        """Weight memory contents: row a·R + r holds column a's code of channel r·P + j in lane j
+        (dense: W[r·P + j, a]; binary: 1 ↔ +1)."""
+        binary = self._layer.weight_quant == "binary"
+        return [row for col in self._weight_columns()
+                for row in self._lane_rows(((col > 0) if binary else col).astype(int).tolist())]
 
     def bias_rows(self) -> list[list[int]]:
+        """The bias of each channel row (the bias memory's contents)."""
         return self._lane_rows(self._layer.bias.tolist())
+
+    def current_rows(self) -> list[list[int]]:
+        """Initial current memory: row g·positions + pos holds channel row g's bias."""
+        return [row for row in self.bias_rows() for _ in range(self._positions())]
 
     # ---- hardware -----------------------------------------------------------------------
     def elaborate(self, platform):
@@ -168,7 +203,7 @@ class LayerCore(wiring.Component):
         for j, neuron in enumerate(neurons):
             m.submodules[f"neuron{j}"] = neuron
 
-        ports = _Ports(self)
+        ports = self._make_ports()
         with m.FSM(init="SWEEP"):  # reset starts with a clearing sweep
             with m.State("ACC"):
                 self._accumulate(m, ports)
@@ -177,13 +212,11 @@ class LayerCore(wiring.Component):
             with m.State("EMIT"):
                 self._emit(m, ports)
         self._write_currents(m, ports)
-        o = self.o_stream
-        m.d.comb += [
-            o.valid.eq(ports.o_valid),
-            o.payload.eos.eq(ports.o_eos),
-            o.payload.addr.eq(Mux(ports.o_eos, 0, ports.buf_rd.data)),
-        ]
+        drive_output(m, self.o_stream, ports)
         return m
+
+    def _make_ports(self) -> "_Ports":
+        return _Ports(self)
 
     def _accumulate(self, m: Module, p: "_Ports") -> None:
         """One row of weights per cycle into the currents; the eos word starts the sweep."""
@@ -191,7 +224,8 @@ class LayerCore(wiring.Component):
         m.d.comb += [
             self.i_stream.ready.eq(~p.busy | last_row),
             p.acc_issue.eq(p.busy),
-            p.cur_rd.addr.eq(p.acc_row),
+            p.acc_cur.eq(p.acc_row),
+            p.cur_rd.addr.eq(p.acc_cur),
             p.w_rd.addr.eq(times_const(p.acc_addr, self._rows) + p.acc_row),
         ]
         with m.If(p.busy):
@@ -213,39 +247,68 @@ class LayerCore(wiring.Component):
         if self._row_cycles > 1:
             with m.If(ready):
                 m.d.sync += p.slice.eq(Mux(process, 0, p.slice + 1))
-        for port in (p.cur_rd, p.mem_rd) + ((p.bias_rd,) if p.bias_rd is not None else ()):
+        for port in (p.cur_rd, p.mem_rd):
             m.d.comb += [port.addr.eq(p.issue_row), port.en.eq(issue)]
+        if p.bias_rd is not None:
+            m.d.comb += [p.bias_rd.addr.eq(self._issue_group(p)), p.bias_rd.en.eq(issue)]
         with m.If(issue):
             m.d.sync += [p.issue_row.eq(p.issue_row + 1), p.s1_row.eq(p.issue_row)]
+            self._on_issue(m, p)
         m.d.sync += p.s1_valid.eq(issue | (p.s1_valid & ~process))
 
         # the row whose memory words are on the read ports: LIF slice by slice, then write
         # back and latch the spikes with the last slice
         lane_ok = Const((1 << lanes) - 1, lanes)
-        if n % lanes:
-            lane_ok = Mux(p.s1_row == rows - 1, (1 << (n % lanes)) - 1, lane_ok)
+        channels = self._channels()
+        if channels % lanes:
+            lane_ok = Mux(self._s1_last_group(p), (1 << (channels % lanes)) - 1, lane_ok)
         m_next, spikes = self._lif_slices(m, p, neurons, ready)
         for j in range(lanes):
             m.d.comb += p.mem_wr.data[j].eq(Mux(self.clearing, 0, m_next[j]))
         m.d.comb += [p.mem_wr.addr.eq(p.s1_row), p.mem_wr.en.eq(process), p.sweep_write.eq(process)]
         with m.If(process):
-            m.d.sync += [p.fired.eq(Mux(self.clearing, 0, spikes & lane_ok)), p.fired_base.eq(times_const(p.s1_row, lanes))]
+            m.d.sync += [p.fired.eq(Mux(self.clearing, 0, spikes & lane_ok)), p.fired_base.eq(self._fired_base(p))]
 
         # one fired address a cycle into the buffer, lowest lane first
         lowest = Signal(range(max(lanes, 2)))
         for j in reversed(range(lanes)):
             with m.If(p.fired[j]):
                 m.d.comb += lowest.eq(j)
-        m.d.comb += [p.buf_wr.addr.eq(p.wr_ptr), p.buf_wr.data.eq(p.fired_base + lowest), p.buf_wr.en.eq(p.fired != 0)]
+        m.d.comb += [p.buf_wr.addr.eq(p.wr_ptr), p.buf_wr.data.eq(p.fired_base + self._lane_offset(lowest)),
+                     p.buf_wr.en.eq(p.fired != 0)]
         with m.If(p.fired != 0):
             m.d.sync += [p.fired.eq(p.fired & (p.fired - 1)), p.wr_ptr.eq(p.wr_ptr + 1)]
 
         with m.If((p.issue_row == rows) & ~p.s1_valid & (p.fired == 0)):
             m.d.sync += [p.issue_row.eq(0), self.clearing.eq(0)]
+            self._on_sweep_end(m, p)
             with m.If(self.clearing):
                 m.next = "ACC"
             with m.Else():
                 m.next = "EMIT"
+
+    # ---- sweep hooks: where a row's neurons are (a conv core overrides them) ----------------
+    def _issue_group(self, p: "_Ports") -> Value:
+        """The channel row of the row being issued (its bias row)."""
+        return p.issue_row
+
+    def _on_issue(self, m: Module, p: "_Ports") -> None:
+        """Extra counters that follow the issued row."""
+
+    def _on_sweep_end(self, m: Module, p: "_Ports") -> None:
+        """Reset those counters when the sweep ends."""
+
+    def _s1_last_group(self, p: "_Ports") -> Value:
+        """The row on the read ports is in the last channel row (its padding lanes never fire)."""
+        return p.s1_row == self._rows - 1
+
+    def _fired_base(self, p: "_Ports") -> Value:
+        """Address of lane 0 of the row on the read ports (dense: row·P)."""
+        return times_const(p.s1_row, self._lanes)
+
+    def _lane_offset(self, lane: Value) -> Value:
+        """Address step from lane 0 to `lane` (dense: the lane itself)."""
+        return lane
 
     def _lif_slices(self, m: Module, p: "_Ports", neurons: list[LIFUpdate], ready: Value) -> tuple[list, Value]:
         """The Q units over the row on the read ports (lane j = slice·Q + unit), advancing while
@@ -284,25 +347,11 @@ class LayerCore(wiring.Component):
 
     def _emit(self, m: Module, p: "_Ports") -> None:
         """The buffered addresses, then eos, one word a cycle as the consumer allows."""
-        o = self.o_stream
-        load = ~p.o_valid | o.ready
-        more = p.rd_ptr != p.wr_ptr
-        m.d.comb += [
-            p.buf_rd.addr.eq(p.rd_ptr),
-            p.buf_rd.en.eq(load & more),
-        ]
-        with m.If(load):
-            with m.If(more):
-                m.d.sync += [p.rd_ptr.eq(p.rd_ptr + 1), p.o_valid.eq(1), p.o_eos.eq(0)]
-            with m.Elif(~p.eos_loaded):
-                m.d.sync += [p.o_valid.eq(1), p.o_eos.eq(1), p.eos_loaded.eq(1)]
-            with m.Else():  # the eos word has left
-                m.d.sync += [p.o_valid.eq(0), p.o_eos.eq(0), p.eos_loaded.eq(0), p.rd_ptr.eq(0), p.wr_ptr.eq(0)]
-                m.next = "ACC"
+        emit_words(m, self.o_stream, p)
 
     def _write_currents(self, m: Module, p: "_Ports") -> None:
         """Current memory write port: an accumulate write, or the sweep's reset to the bias."""
-        m.d.sync += [p.acc_wr.eq(p.acc_issue), p.acc_wr_row.eq(p.acc_row)]
+        m.d.sync += [p.acc_wr.eq(p.acc_issue), p.acc_wr_row.eq(p.acc_cur)]
         binary = self._layer.weight_quant == "binary"
         with m.If(p.acc_wr):
             m.d.comb += [p.cur_wr.addr.eq(p.acc_wr_row), p.cur_wr.en.eq(1)]
@@ -315,27 +364,27 @@ class LayerCore(wiring.Component):
                 m.d.comb += p.cur_wr.data.eq(p.bias_rd.data)
 
 
-class _Ports:
+class _Ports(SpikeBufferRegs):
     """The memory ports and the registers of one layer core, made inside elaborate()."""
 
     def __init__(self, core: LayerCore):
         # range(max(x, 2)): no zero-width registers when a dimension is 1
         rows, n, n_in = core.rows, core.layer.n_out, core.layer.n_in
+        super().__init__(core.spike_buffer, n)
         self.w_rd = core.weights.read_port()
         self.cur_wr = core.currents.write_port()
-        # a row is read back the cycle after its write only when R = 1 (R ≥ 2: the next read of
-        # the same row is R cycles later); the bypass costs a mux on the accumulate path
-        self.cur_rd = core.currents.read_port(transparent_for=(self.cur_wr,) if rows == 1 else ())
+        # a row is read back the cycle after its write only when R = 1 (R ≥ 2: consecutive reads are
+        # different channel rows); the bypass costs a mux on the accumulate path
+        self.cur_rd = core.currents.read_port(transparent_for=(self.cur_wr,) if core.event_rows == 1 else ())
         self.mem_wr = core.membranes.write_port()
         self.mem_rd = core.membranes.read_port()
         self.bias_rd = core.bias.read_port() if core.bias is not None else None
-        self.buf_wr = core.spike_buffer.write_port()
-        self.buf_rd = core.spike_buffer.read_port()
         # ACC
         self.busy = Signal()
         self.acc_row = Signal(range(max(rows, 2)))
         self.acc_addr = Signal(range(max(n_in, 2)))
         self.acc_issue = Signal()
+        self.acc_cur = Signal(range(max(rows, 2)))  # the current row being read
         self.acc_wr = Signal()
         self.acc_wr_row = Signal(range(max(rows, 2)))
         # SWEEP
@@ -346,9 +395,3 @@ class _Ports:
         self.slice = Signal(range(max(core.row_cycles, 2)))
         self.fired = Signal(core.lanes)
         self.fired_base = Signal(range(max(rows * core.lanes, 2)))
-        self.wr_ptr = Signal(range(n + 1))
-        # EMIT
-        self.rd_ptr = Signal(range(n + 1))
-        self.o_valid = Signal()
-        self.o_eos = Signal()
-        self.eos_loaded = Signal()

@@ -14,7 +14,7 @@ from typing import Optional
 
 from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS
 from snn2fpga.core.records import Fields, RecordError
-from snn2fpga.rtl.cycle_model import CycleParams
+from snn2fpga.rtl.cycle_model import KINDS, ConvGeometry, CycleParams
 
 MANIFEST_FORMAT = "snn2fpga-rtl/1"
 MANIFEST_FILE = "manifest.json"
@@ -80,8 +80,43 @@ class Memory:
 
 
 @dataclass(frozen=True)
+class MapEntry:
+    """The maps of a conv or pool layer: C×H×W in and out; conv: kernel, stride, padding; pool: k."""
+
+    in_shape: tuple[int, int, int]
+    out_shape: tuple[int, int, int]
+    kernel: Optional[tuple[int, int]] = None
+    stride: Optional[int] = None
+    padding: Optional[int] = None
+    k: Optional[int] = None
+
+    def to_dict(self) -> dict:
+        d = {"in_shape": list(self.in_shape), "out_shape": list(self.out_shape)}
+        if self.k is None:
+            d.update(kernel=list(self.kernel), stride=self.stride, padding=self.padding)
+        else:
+            d["k"] = self.k
+        return d
+
+    @classmethod
+    def from_fields(cls, f: Fields, kind: str) -> "MapEntry":
+        shapes = {}
+        for key in ("in_shape", "out_shape"):
+            shapes[key] = f.integers(key, 1)
+            if len(shapes[key]) != 3:
+                raise f.fail(key, "must be [C, H, W]", list(shapes[key]))
+        if kind == "pool":
+            return cls(**shapes, k=f.integer("k", 1))
+        kernel = f.integers("kernel", 1)
+        if len(kernel) != 2:
+            raise f.fail("kernel", "must be [K_h, K_w]", list(kernel))
+        return cls(**shapes, kernel=kernel, stride=f.integer("stride", 1), padding=f.integer("padding", 0))
+
+
+@dataclass(frozen=True)
 class LayerEntry:
-    """One layer core: its shape, its design point, its LIF parameters and widths, its memories."""
+    """One layer's hardware: its kind and shape, its design point, its LIF parameters and widths
+    (None for a pool, which has none), its memories, and for a conv or pool its maps."""
 
     index: int
     instance: str  # "layer<l>"
@@ -92,37 +127,63 @@ class LayerEntry:
     units: int
     slices: int
     row_cycles: int
-    weight_quant: str
-    weight_bits: int
-    membrane: str
-    membrane_bits: int
-    threshold: int
-    delta: int
-    acc_bits: int
+    weight_quant: Optional[str]
+    weight_bits: Optional[int]
+    membrane: Optional[str]
+    membrane_bits: Optional[int]
+    threshold: Optional[int]
+    delta: Optional[int]
+    acc_bits: Optional[int]
     leak_shift: Optional[int]
-    reset: str
-    current_bits: int
+    reset: Optional[str]
+    current_bits: Optional[int]
     has_bias: bool
     in_addr_bits: int
     out_addr_bits: int
     memories: tuple[Memory, ...]
+    kind: str = "dense"
+    map: Optional[MapEntry] = None
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "memories": [asdict(m) for m in self.memories]}
+        d = {**asdict(self), "memories": [asdict(m) for m in self.memories]}
+        d.pop("map")
+        if self.map is not None:
+            d["map"] = self.map.to_dict()
+        return d
+
+    @property
+    def weight_count(self) -> int:
+        """Weight codes stored: N·N_in (dense), C_out·C_in·K_h·K_w (conv), 0 (pool)."""
+        if self.kind == "pool":
+            return 0
+        if self.kind == "conv":
+            return self.map.out_shape[0] * self.map.in_shape[0] * self.map.kernel[0] * self.map.kernel[1]
+        return self.n * self.n_in
 
     @classmethod
     def from_fields(cls, f: Fields) -> "LayerEntry":
+        kind = f.text("kind", KINDS) if "kind" in f.data else "dense"
+        lif = kind != "pool"  # a pool has no weights, membranes or currents: those fields are null
+
+        def integer(key, low):
+            return f.integer(key, low) if lif else f.optional_integer(key, low)
+
+        def text(key, choices):
+            return f.text(key, choices) if lif else (None if f.raw(key, None) is None else f.text(key, choices))
+
         return cls(
             index=f.integer("index", 0), instance=f.text("instance"), n_in=f.integer("n_in", 1), n=f.integer("n", 1),
             lanes=f.integer("lanes", 1), rows=f.integer("rows", 1), units=f.integer("units", 1),
             slices=f.integer("slices", 1), row_cycles=f.integer("row_cycles", 1),
-            weight_quant=f.text("weight_quant", WEIGHT_QUANTS), weight_bits=f.integer("weight_bits", 1),
-            membrane=f.text("membrane", MEMBRANE_QUANTS), membrane_bits=f.integer("membrane_bits", 1),
-            threshold=f.integer("threshold", 1), delta=f.integer("delta", 1), acc_bits=f.integer("acc_bits", 2),
-            leak_shift=f.optional_integer("leak_shift", 1), reset=f.text("reset", RESETS),
-            current_bits=f.integer("current_bits", 1), has_bias=f.flag("has_bias"),
+            weight_quant=text("weight_quant", WEIGHT_QUANTS), weight_bits=integer("weight_bits", 1),
+            membrane=text("membrane", MEMBRANE_QUANTS), membrane_bits=integer("membrane_bits", 1),
+            threshold=integer("threshold", 1), delta=integer("delta", 1), acc_bits=integer("acc_bits", 2),
+            leak_shift=f.optional_integer("leak_shift", 1), reset=text("reset", RESETS),
+            current_bits=integer("current_bits", 1), has_bias=f.flag("has_bias"),
             in_addr_bits=f.integer("in_addr_bits", 1), out_addr_bits=f.integer("out_addr_bits", 1),
             memories=tuple(Memory.from_fields(m) for m in f.records("memories", 1)),
+            kind=kind,
+            map=None if kind == "dense" else MapEntry.from_fields(f.record("map"), kind),
         )
 
 
@@ -138,42 +199,71 @@ class MemoryBits:
     membrane_state: int
     weight_codes: int
     bias: Optional[int] = None  # only with a bias in some layer
+    bitmap: Optional[int] = None  # only with a pool layer
 
     @classmethod
     def of_layers(cls, layers: tuple[LayerEntry, ...]) -> "MemoryBits":
-        totals: dict[str, int] = {}
+        totals: dict[str, int] = {"weights": 0, "currents": 0, "membranes": 0}
         for entry in layers:
             for mem in entry.memories:
                 totals[mem.name] = totals.get(mem.name, 0) + mem.bits
-        return cls(**totals, membrane_state=sum(e.n * e.membrane_bits for e in layers),
-                   weight_codes=sum(e.n * e.n_in * e.weight_bits for e in layers))
+        lif = [e for e in layers if e.kind != "pool"]
+        return cls(**totals, membrane_state=sum(e.n * e.membrane_bits for e in lif),
+                   weight_codes=sum(e.weight_count * e.weight_bits for e in lif))
 
     def to_dict(self) -> dict:
         physical = {"weights": self.weights, "currents": self.currents, "membranes": self.membranes}
         if self.bias is not None:
             physical["bias"] = self.bias
+        if self.bitmap is not None:
+            physical["bitmap"] = self.bitmap
         return {**physical, "spike_buffer": self.spike_buffer, "membrane_state": self.membrane_state,
                 "weight_codes": self.weight_codes}
 
     @classmethod
     def from_fields(cls, f: Fields) -> "MemoryBits":
         return cls(*(f.integer(k, 0) for k in ("weights", "currents", "membranes", "spike_buffer", "membrane_state",
-                                               "weight_codes")), bias=f.optional_integer("bias", 0))
+                                               "weight_codes")), bias=f.optional_integer("bias", 0),
+                   bitmap=f.optional_integer("bitmap", 0))
 
 
 def _cycle_model_dict(params: CycleParams) -> dict:
     return {**params.to_dict(), "clear_cycles": params.clear_cycles()}
 
 
+def _geometry(f: Fields, i: int) -> Optional[ConvGeometry]:
+    """Entry i of the cycle model's `convs`: null, or a conv layer's geometry."""
+    item = f.array("convs")[i]
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        raise f.fail(f"convs[{i}]", "must be null or a JSON object", item)
+    g = Fields(item, f.where, f.kind, f"{f.path}convs[{i}].", f.error)
+    shape, size, kernel = g.integers("in_shape", 1), g.integers("out_size", 1), g.integers("kernel", 1)
+    if (len(shape), len(size), len(kernel)) != (3, 2, 2):
+        raise g.fail("in_shape", "with out_size and kernel must be [C, H, W], [H_out, W_out], [K_h, K_w]",
+                     [list(shape), list(size), list(kernel)])
+    return ConvGeometry(shape, size, kernel, g.integer("stride", 1), g.integer("padding", 0))
+
+
 def _cycle_model(f: Fields, n_layers: int) -> CycleParams:
     """The cycle model's parameters; its constants and `clear_cycles` must be this version's."""
     rows, row_cycles = f.integers("rows", 1, 1), f.integers("row_cycles", 1, 1)
-    for key, values in (("rows", rows), ("row_cycles", row_cycles)):
-        if len(values) != n_layers:
-            raise f.fail(key, f"must have one entry per layer ({n_layers})", list(values))
-    params = CycleParams(rows, f.integer("steps", 1), row_cycles)
+    layered = "kinds" in f.data  # written only for networks with a conv or pool layer
+    kinds = f.texts("kinds", 1) if layered else ()
+    event_rows = f.integers("event_rows", 1, 1) if layered else ()
+    convs = tuple(_geometry(f, i) for i in range(len(f.array("convs", 1)))) if layered else ()
+    for key, values in (("rows", rows), ("row_cycles", row_cycles), ("kinds", kinds), ("event_rows", event_rows),
+                        ("convs", convs)):
+        if layered or key in ("rows", "row_cycles"):
+            if len(values) != n_layers:
+                raise f.fail(key, f"must have one entry per layer ({n_layers})", list(values))
+    try:
+        params = CycleParams(rows, f.integer("steps", 1), row_cycles, kinds, event_rows, convs)
+    except ValueError as exc:
+        raise f.fail("kinds", f"do not fit the layers ({exc})", list(kinds)) from None
     for key, want in _cycle_model_dict(params).items():
-        if key not in ("rows", "row_cycles", "steps") and f.integer(key) != want:
+        if key not in ("rows", "row_cycles", "steps", "kinds", "event_rows", "convs") and f.integer(key) != want:
             raise f.fail(key, f"must be {want} (this version's cycle model)", f.raw(key))
     return params
 

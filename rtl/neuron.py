@@ -10,26 +10,12 @@ from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from snn2fpga.rtl.arith import times_const
+from snn2fpga.rtl.arith import ceil_div, reciprocal, times_const  # reciprocal: re-exported for its tests
 from snn2fpga.core.contract import LIFParams, membrane_code_bits, membrane_code_range, signed_bits
 
 # Quantizers with at most this many codes compare against constants (a thermometer);
 # wider ones divide by 2Δ with an exact multiply-and-shift (a constant multiply: shifts and adds).
 _MAX_THERMOMETER_CODES = 16
-
-
-def _ceil_div(a: int, b: int) -> int:
-    return -((-a) // b)
-
-
-def reciprocal(divisor: int, x_max: int) -> tuple[int, int]:
-    """(M, s) with floor(x·M / 2^s) == floor(x / divisor) for every 0 ≤ x ≤ x_max.
-
-    With s = bits(x_max) + ⌈log2 divisor⌉ and M = ⌈2^s / divisor⌉ the error term
-    x·(M·divisor − 2^s) / (divisor·2^s) stays below 1/divisor, so the floor is exact.
-    """
-    s = max(x_max, 1).bit_length() + (divisor - 1).bit_length()
-    return _ceil_div(2**s, divisor), s
 
 
 class LIFUpdate(wiring.Component):
@@ -115,8 +101,8 @@ class LIFUpdate(wiring.Component):
                 code = code + ((r << 1) >= (2 * c - 1) * d)
             return code
         # clamp r to where the code is strictly inside [lo, hi], then x = 2r + Δ − 2Δ·lo ≥ 0
-        r_lo = _ceil_div((2 * lo + 1) * d, 2) - 1  # the last r that rounds to lo
-        r_hi = _ceil_div((2 * hi - 1) * d, 2)  # the first r that rounds to hi
+        r_lo = ceil_div((2 * lo + 1) * d, 2) - 1  # the last r that rounds to lo
+        r_hi = ceil_div((2 * hi - 1) * d, 2)  # the first r that rounds to hi
         rc = Mux(r < r_lo, r_lo, Mux(r > r_hi, r_hi, r))
         x_max = 2 * r_hi + d - 2 * d * lo
         mult, shift = reciprocal(2 * d, x_max)

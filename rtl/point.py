@@ -33,6 +33,13 @@ class DesignPoint:
         return f"P={self.lanes}, Q={ALL_UNITS if self.units is None else self.units}"
 
 
+def layer_lanes(layer, lanes: int) -> int:
+    """P_l: the lanes a layer gets of P, at most its output channels (conv) or neurons (dense); 1 for a pool."""
+    if layer.kind == "pool":
+        return 1
+    return min(lanes, layer.out_shape.channels if layer.kind == "conv" else layer.n_out)
+
+
 def units_arg(text: str) -> Optional[int]:
     """argparse type of --units: a positive integer, or 'all' (one LIF unit per lane)."""
     if text.strip().lower() == ALL_UNITS:

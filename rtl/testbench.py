@@ -15,9 +15,8 @@ import numpy as np
 from amaranth import Module, Signal
 from amaranth.sim import Simulator
 
-from snn2fpga.rtl.layer import LayerCore
 from snn2fpga.rtl.stalls import Stalls
-from snn2fpga.core.golden import GoldenNetwork, QuantLayer
+from snn2fpga.core.golden import GoldenNetwork, Layer
 
 
 class Gaps:
@@ -92,15 +91,18 @@ class LayerRun:
 
 
 def run_layer(
-    layer: QuantLayer,
+    layer: Layer,
     lanes: int,
     spikes: np.ndarray,
     in_stalls: Optional[Stalls] = None,
     out_stalls: Optional[Stalls] = None,
     units: Optional[int] = None,
 ) -> LayerRun:
-    """Simulate one `LayerCore` (P = lanes, Q = units) on input spikes [T, N_in]; collect its spikes and membranes."""
-    core = LayerCore(layer, lanes, units)
+    """Simulate one layer's core (`rtl.top.make_core`: P = lanes, Q = units) on input spikes [T, N_in];
+    collect its spikes and membranes (none for a pool)."""
+    from snn2fpga.rtl.top import make_core
+
+    core = make_core(layer, lanes, units)
     m, cycle = _with_counter(core)
     steps = aer_steps(spikes)
     n_steps, n = len(steps), layer.n_out
@@ -123,11 +125,12 @@ def run_layer(
                     break
                 out[t, addr] += 1
             step_end.append(when)
-            for r in range(core.rows):
+            for r in range(core.rows if core.kind != "pool" else 0):
                 row = ctx.get(core.membranes.data[r])
-                for j in range(lanes):
-                    if r * lanes + j < n:
-                        membranes[t, r * lanes + j] = row[j]
+                for j in range(core.lanes):
+                    neuron = core.neuron_at(r, j)
+                    if neuron is not None:
+                        membranes[t, neuron] = row[j]
 
     sim = Simulator(m)
     sim.add_clock(1e-8)

@@ -1,4 +1,5 @@
-"""The network top: layer cores chained stream to stream, spike counters and the class.
+"""The network top: layer cores (dense, conv) and pool units chained stream to stream, spike
+counters and the class.
 
 Ports (Verilog names in docs/rtl.md): `i_stream` AER words into the first layer,
 `o_stream` the last layer's words (must be consumed: the counters count what leaves
@@ -16,20 +17,32 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from snn2fpga.rtl.aer import aer_signature, tap_signature
+from snn2fpga.rtl.conv import ConvCore
 from snn2fpga.rtl.layer import LayerConfigError, LayerCore
-from snn2fpga.core.golden import GoldenNetwork
+from snn2fpga.rtl.point import layer_lanes
+from snn2fpga.rtl.pool import PoolUnit
+from snn2fpga.core.golden import ConvLayer, GoldenNetwork, Layer, PoolLayer
+
+
+def make_core(layer: Layer, lanes: int, units: int | None = None) -> LayerCore | PoolUnit:
+    """The hardware of one layer: a `LayerCore` (dense), a `ConvCore` or a `PoolUnit`."""
+    if isinstance(layer, PoolLayer):
+        return PoolUnit(layer)
+    if isinstance(layer, ConvLayer):
+        return ConvCore(layer, layer_lanes(layer, lanes), units)
+    return LayerCore(layer, layer_lanes(layer, lanes), units)
 
 
 class SNNTop(wiring.Component):
-    """A `GoldenNetwork` in hardware: T time steps per sample, P lanes per layer (at most N_l),
-    Q LIF units per layer for the sweep (default: one per lane)."""
+    """A `GoldenNetwork` in hardware: T time steps per sample, P lanes per layer (at most N_l, or
+    C_out for a conv), Q LIF units per layer for the sweep (default: one per lane); pools have none."""
 
     def __init__(self, network: GoldenNetwork, steps: int, lanes: int, units: int | None = None):
         if not isinstance(steps, int) or steps < 1:
             raise LayerConfigError(f"steps={steps!r} must be a positive integer")
         self._network = network
         self._steps = steps
-        self.layers = [LayerCore(layer, min(lanes, layer.n_out), units) for layer in network.layers]
+        self.layers = [make_core(layer, lanes, units) for layer in network.layers]
         n_out = network.layers[-1].n_out
         members = {
             "i_stream": In(aer_signature(network.n_in)),

@@ -44,7 +44,8 @@ class SweepCase:
 
     def combos(self) -> list[str]:
         return [
-            f"{l.weight_quant}/{l.lif.membrane}/leak={l.lif.leak_shift}/{l.lif.reset}/A={l.lif.acc_bits}/θ={l.lif.threshold}/Δ={l.lif.delta}/bias={bool(l.bias.any())}"
+            f"pool {l.k}×{l.k} of {l.in_shape}" if l.lif is None else
+            f"{l.kind} {l.weight_quant}/{l.lif.membrane}/leak={l.lif.leak_shift}/{l.lif.reset}/A={l.lif.acc_bits}/θ={l.lif.threshold}/Δ={l.lif.delta}/bias={bool(l.bias.any())}"
             for l in self.network.layers
         ]
 

@@ -15,6 +15,7 @@ import pytest
 
 from snn2fpga.rtl.stalls import Stalls
 from snn2fpga.sim.batch import check, run_harness
+from snn2fpga.sim.conv_networks import CONV_NETS, conv_case
 from snn2fpga.sim.design import prepare_design
 from snn2fpga.sim.networks import MEMBRANES, WEIGHTS, coverage, sweep_case
 from snn2fpga.sim.plan import ClearCase, Phase
@@ -134,6 +135,46 @@ def test_sweep(j):
     clears = [ClearCase(8, 2, 0.5, use_rst=j % 2 == 1, trigger=f"tap{j % 4}")]
     result = run_cocotb(design, expect, case.name, phases, clears)
     assert result.passed, result.describe() + "\nlayers: " + "; ".join(case.combos())
+
+
+# ---- conv and pool layers: every setting on small random conv networks ----------------------------
+
+
+def test_conv_sweep_covers_every_setting():
+    cases = [conv_case(j) for j in range(len(CONV_NETS))]
+    lif = [l for c in cases for l in c.network.layers if l.lif is not None]
+    convs = [l for c in cases for l in c.network.layers if l.kind == "conv"]
+    pools = [l for c in cases for l in c.network.layers if l.kind == "pool"]
+    assert {l.weight_quant for l in convs} >= {"binary", "ternary", "int2", "int8"}
+    assert {l.lif.membrane for l in convs} >= {"ternary", "int4", "int16", "full"}
+    assert {l.lif.leak_shift is None for l in lif} == {True, False} and {l.lif.reset for l in lif} == {"subtract", "zero"}
+    assert {bool(l.bias.any()) for l in convs} == {True, False}
+    assert any(l.stride == 2 for l in convs) and any(l.padding > 0 for l in convs)
+    assert any(l.kernel[0] != l.kernel[1] for l in convs)
+    assert any(l.in_shape.height % l.k or l.in_shape.width % l.k for l in pools), "a pool drops a remainder"
+    kinds = [[l.kind for l in c.network.layers] for c in cases]
+    assert ["conv", "pool", "conv", "pool", "dense", "dense"] in kinds and any(k[:2] == ["conv", "conv"] for k in kinds)
+    for c in cases:  # every LIF layer fires, and not always
+        rates = [float(s.mean()) for s, l in zip(c.network.run(c.inputs).spikes, c.network.layers) if l.lif is not None]
+        assert all(0.05 < r < 0.6 for r in rates), (c.name, rates)
+
+
+@pytest.mark.parametrize("j", range(len(CONV_NETS)))
+def test_conv_sweep(j):
+    """One conv network (sim/conv_networks.py): 8 samples back to back (cycles and every eos word's
+    edge exact: the conv cycle model counts valid taps), 3 with stalls on both ports, and a clear
+    in the middle of a sample; every layer's spikes (pools included) at every step."""
+    case = conv_case(j)
+    design = prepare_design(case.network, case.steps, case.lanes, units=case.units)
+    expect = _expect(case.network, design, case.inputs, [f"{case.name} #{i}" for i in range(len(case.inputs))])
+    phases = [
+        Phase("back-to-back", list(range(len(expect))), timing=True),
+        Phase("stalls", [1, 4, 7], Stalls(0.6, 6, seed=j), Stalls(0.6, 6, seed=10 + j), "lower_bound"),
+    ]
+    clears = [ClearCase(6, 2, 0.5, use_rst=j % 2 == 1, trigger=f"tap{j % 3}")]
+    result = run_cocotb(design, expect, case.name, phases, clears)
+    assert result.passed, result.describe() + "\nlayers: " + "; ".join(case.combos())
+    assert _phase_report(result, "back-to-back")["cycles"]["equal_to_model"] == len(expect)
 
 
 def test_scoreboard_reports_a_wrong_model():
