@@ -14,8 +14,11 @@ from snn2fpga.export.errors import ModelFileError
 from snn2fpga.train.data.datasets import DataSource
 
 PREFIX = "snn2fpga."
-FORMAT_VERSION = 1
-OPTIONAL = frozenset({"sensor_size", "source", "format_version", "extra", "data", "checkpoint_sha256"})
+FORMAT_VERSION = 2  # 2: conv and pool layers (layer_kinds); a dense-only network is still written as version 1
+DENSE_FORMAT_VERSION = 1
+OPTIONAL = frozenset({"sensor_size", "source", "format_version", "extra", "data", "checkpoint_sha256", "layer_kinds"})
+OMIT_IF_NONE = frozenset({"layer_kinds"})  # written only when set, so a dense-only file is as before
+LAYER_KINDS = ("dense", "conv", "pool")
 
 
 @dataclass(frozen=True)
@@ -27,15 +30,16 @@ class ExportMeta:
     dataset: str  # dataset name (train.data), "" if unknown
     n_in: int  # input spikes per step
     n_classes: int  # neurons of the last layer (= classes of the readout)
-    layer_sizes: tuple[int, ...]  # neurons per LIF layer
-    weight_quants: tuple[str, ...]  # weight quantizer per layer ("binary", "ternary", "int2".."int8")
-    weight_scales: tuple[float, ...]  # power-of-two real scale per layer (real weight = code × scale)
+    layer_sizes: tuple[int, ...]  # neurons per LIF layer (pools excluded)
+    weight_quants: tuple[str, ...]  # weight quantizer per LIF layer ("binary", "ternary", "int2".."int8")
+    weight_scales: tuple[float, ...]  # power-of-two real scale per LIF layer (real weight = code × scale)
     sensor_size: Optional[tuple[int, int, int]] = None  # (W, H, P) before pooling, if known
     source: str = ""  # the run folder the model came from
     format_version: int = FORMAT_VERSION
     extra: dict = field(default_factory=dict)  # free-form (e.g. test accuracy), JSON-serialisable
     data: Optional[dict] = None  # the run's DataSource (train.data), None for a bare network
     checkpoint_sha256: str = ""  # SHA-256 of the model.pt it was exported from ("" for a bare network)
+    layer_kinds: Optional[tuple[str, ...]] = None  # "dense" | "conv" | "pool" per layer, pools included; None: all dense
 
     @property
     def data_source(self) -> Optional[DataSource]:
@@ -44,7 +48,7 @@ class ExportMeta:
 
     def to_props(self) -> dict[str, str]:
         """metadata_props entries: `snn2fpga.<field>` → JSON value."""
-        return {PREFIX + k: json.dumps(v) for k, v in asdict(self).items()}
+        return {PREFIX + k: json.dumps(v) for k, v in asdict(self).items() if not (k in OMIT_IF_NONE and v is None)}
 
     @classmethod
     def from_props(cls, props: dict[str, str], where: str) -> "ExportMeta":
@@ -64,6 +68,11 @@ class ExportMeta:
             if not isinstance(kw[name], list):
                 raise ModelFileError(f"{where}: metadata {PREFIX + name!r} must be a list")
             kw[name] = tuple(kw[name])
+        if kw.get("layer_kinds") is not None:
+            kinds = kw["layer_kinds"]
+            if not isinstance(kinds, list) or not all(k in LAYER_KINDS for k in kinds):
+                raise ModelFileError(f"{where}: metadata {PREFIX}layer_kinds must be a list of {', '.join(LAYER_KINDS)}, got {kinds!r}")
+            kw["layer_kinds"] = tuple(kinds)
         if kw.get("sensor_size") is not None:
             if not isinstance(kw["sensor_size"], list) or len(kw["sensor_size"]) != 3:
                 raise ModelFileError(f"{where}: metadata {PREFIX}sensor_size must be [W, H, P], got {kw['sensor_size']!r}")

@@ -1,4 +1,4 @@
-"""Weights through Brevitas' QONNX export: a QuantLinear → QONNX `Quant`/`BipolarQuant` → `MatMul` nodes.
+"""Weights through Brevitas' QONNX export: a QuantLinear (QuantConv2d) → QONNX `Quant`/`BipolarQuant` → `MatMul` (`Conv`).
 
 Brevitas exports `MatMul(x, Transpose(Quant(W)))`; the exported initializer is replaced
 by the exact quantized weight (code × scale), so the Quant node is idempotent and the
@@ -12,13 +12,14 @@ import contextlib
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import onnx
 from onnx import NodeProto, TensorProto, helper, numpy_helper
 
 from snn2fpga.export.errors import UnsupportedModelError
-from snn2fpga.core.golden import QuantLayer
+from snn2fpga.core.golden import ConvLayer, QuantLayer
 
 QUANT_OPS = ("Quant", "BipolarQuant")
 
@@ -30,55 +31,76 @@ class WeightNodes:
     nodes: list[NodeProto]
     initializers: list[TensorProto]
     scale: float  # real weight = code × scale (a power of two)
-    codes: np.ndarray  # int64 [N, N_in], the integer weight codes Brevitas quantizes to
+    codes: np.ndarray  # int64 [N, N_in] (conv: [C_out, C_in, K_h, K_w]), the integer weight codes Brevitas quantizes to
     opset_imports: list  # opset ids the nodes need
 
 
-def _int_unit_scale_quant(bits: int) -> type:
-    """Brevitas fixed-point quantizer with a constant scale of 1 and the full range [−2^(b−1), 2^(b−1)−1]."""
+def _int_const_scale_quant(bits: int, scale: float = 1.0) -> type:
+    """Brevitas fixed-point quantizer with a constant power-of-two scale and the full range [−2^(b−1), 2^(b−1)−1]."""
     from brevitas.inject.enum import ScalingImplType
     from brevitas.quant import Int8WeightPerTensorFixedPoint
 
-    # a fixed-point quantizer's scale is scaling_const / 2^(b−1): this const gives scale 1
+    # a fixed-point quantizer's scale is scaling_const / 2^(b−1): this const gives `scale`
     return type(
-        f"IntWeightUnitScale{bits}",
+        f"IntWeightUnitScale{bits}" if scale == 1.0 else f"IntWeightConstScale{bits}",
         (Int8WeightPerTensorFixedPoint,),
-        {"scaling_impl_type": ScalingImplType.CONST, "scaling_const": float(2 ** (bits - 1)), "narrow_range": False},
+        {"scaling_impl_type": ScalingImplType.CONST, "scaling_const": float(2 ** (bits - 1)) * scale, "narrow_range": False},
     )
 
 
-def exact_linear(layer: QuantLayer):
-    """A Brevitas QuantLinear (scale 1, no bias) whose quantized weights are exactly `layer.weights`."""
-    import torch
-    from brevitas import nn as qnn
-
+def _quant_kwargs(weight_quant: str, scale: float) -> dict:
+    """Brevitas weight-quantizer arguments reproducing codes of `weight_quant` at a power-of-two `scale`."""
     from snn2fpga.train.quant import weight_quant_kwargs
 
-    if layer.weight_quant in ("binary", "ternary"):
-        kwargs = weight_quant_kwargs(layer.weight_quant)
-    else:
-        bits = int(layer.weight_quant[3:])
-        kwargs = {"weight_quant": _int_unit_scale_quant(bits), "weight_bit_width": bits}
-    fc = qnn.QuantLinear(layer.n_in, layer.n_out, bias=False, **kwargs)
+    if weight_quant in ("binary", "ternary"):
+        if scale != 1.0:
+            raise UnsupportedModelError(f"{weight_quant} weights have scale 1 in this project, got {scale!r}")
+        return weight_quant_kwargs(weight_quant)
+    bits = int(weight_quant[3:])
+    return {"weight_quant": _int_const_scale_quant(bits, scale), "weight_bit_width": bits}
+
+
+def _checked(module, layer, scale: float):
+    """`module` with its latent weights set to codes × scale, after checking Brevitas quantizes them back to the codes."""
+    import torch
+
     with torch.no_grad():
-        fc.weight.copy_(torch.from_numpy(layer.weights.astype(np.float32)))
-    codes = fc.quant_weight().int().to(torch.int64).numpy()
+        module.weight.copy_(torch.from_numpy((layer.weights * scale).astype(np.float32)))
+    codes = module.quant_weight().int().to(torch.int64).numpy()
     if not np.array_equal(codes, layer.weights):
         raise UnsupportedModelError(f"Brevitas {layer.weight_quant} quantizer does not reproduce the layer's weight codes")
-    return fc.eval()
+    return module.eval()
 
 
-def _brevitas_export(fc, n_in: int) -> onnx.ModelProto:
-    """Brevitas QONNX export of one QuantLinear, quietly (TorchScript exporter when available: 20× faster)."""
+def exact_linear(layer: QuantLayer, scale: float = 1.0):
+    """A Brevitas QuantLinear (no bias) whose quantized weights are exactly `layer.weights` × `scale`."""
+    from brevitas import nn as qnn
+
+    fc = qnn.QuantLinear(layer.n_in, layer.n_out, bias=False, **_quant_kwargs(layer.weight_quant, scale))
+    return _checked(fc, layer, scale)
+
+
+def exact_conv(layer: ConvLayer, scale: float = 1.0):
+    """A Brevitas QuantConv2d (no bias) with the layer's kernel, stride and padding and weights exactly its codes × `scale`."""
+    from brevitas import nn as qnn
+
+    c_out, c_in = layer.weights.shape[:2]
+    conv = qnn.QuantConv2d(c_in, c_out, layer.kernel, stride=layer.stride, padding=layer.padding, bias=False,
+                           **_quant_kwargs(layer.weight_quant, scale))
+    return _checked(conv, layer, scale)
+
+
+def _brevitas_export(fc, input_shape: tuple[int, ...]) -> onnx.ModelProto:
+    """Brevitas QONNX export of one QuantLinear or QuantConv2d, quietly (TorchScript exporter when available: 20× faster)."""
     import torch
     from brevitas.export import export_qonnx
 
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         try:
-            return export_qonnx(fc, input_t=torch.zeros(1, n_in), dynamo=False)
+            return export_qonnx(fc, input_t=torch.zeros(*input_shape), dynamo=False)
         except TypeError:  # a torch without the TorchScript exporter
-            return export_qonnx(fc, input_t=torch.zeros(1, n_in))
+            return export_qonnx(fc, input_t=torch.zeros(*input_shape))
 
 
 def _gemm_to_matmul(model: onnx.ModelProto) -> None:
@@ -96,12 +118,12 @@ def _gemm_to_matmul(model: onnx.ModelProto) -> None:
         model.graph.node.insert(i, t)
 
 
-def weight_nodes(fc, x: str, out: str, prefix: str) -> WeightNodes:
-    """Nodes computing `out = x @ (code × scale)ᵀ` for QuantLinear `fc`, names prefixed with `prefix`."""
+def weight_nodes(fc, x: str, out: str, prefix: str, input_shape: Optional[tuple[int, ...]] = None) -> WeightNodes:
+    """Nodes computing `out = x @ (code × scale)ᵀ` for QuantLinear `fc` (a QuantConv2d: `Conv(x, code × scale)`
+    on an input of `input_shape` [1, C, H, W]), names prefixed with `prefix`."""
     import torch
 
-    n_in = fc.in_features
-    model = _brevitas_export(fc, n_in)
+    model = _brevitas_export(fc, (1, fc.in_features) if input_shape is None else tuple(input_shape))
     _gemm_to_matmul(model)
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
