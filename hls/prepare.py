@@ -165,11 +165,12 @@ class ExplicitMapAttributes(Transformation):
             if n.op_type not in ("Conv", "MaxPool"):
                 continue
             attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+            attrs = {k: v.decode() if isinstance(v, bytes) else v for k, v in attrs.items()}
             kernel = list(attrs.get("kernel_shape", []))
             if len(kernel) != 2:
                 raise UnsupportedGraphError(f"{n.op_type} node {n.name!r}: only 2-D kernels are supported, got {kernel}")
             bad = {
-                "auto_pad": attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"),
+                "auto_pad": attrs.get("auto_pad", "NOTSET") != "NOTSET",
                 "dilations": list(attrs.get("dilations", [1, 1])) != [1, 1],
                 "group": int(attrs.get("group", 1)) != 1,
                 "ceil_mode": int(attrs.get("ceil_mode", 0)) != 0,
@@ -470,6 +471,7 @@ def prepare(source: str | Path | onnx.ModelProto | ModelWrapper) -> PreparedMode
         model = ModelWrapper(str(path))
     try:
         model = model.transform(CheckSupportedOps())
+        model = model.transform(ExplicitMapAttributes())
         if len(model.graph.input) < 2 or not any(n.op_type == "LIF" for n in model.graph.node):
             raise UnsupportedGraphError("expected input spikes + membrane codes as graph inputs and at least one LIF node")
         if model.graph.input[0].name in {n.input[1] for n in model.graph.node if n.op_type == "LIF"}:
@@ -478,7 +480,6 @@ def prepare(source: str | Path | onnx.ModelProto | ModelWrapper) -> PreparedMode
         model = model.transform(AddZeroGemmBias())
         model = model.transform(GemmToMatMul())
         model = model.transform(InferShapes())
-        model = model.transform(ExplicitMapAttributes())
         model = model.transform(MembraneToState())
         model = model.transform(CanonicalWeights())
         model = cleanup_model(model)

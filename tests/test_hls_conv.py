@@ -168,3 +168,70 @@ def test_cpp_testbench_reproduces_golden(mixed, tmp_path):
     )  # fmt: skip
     subprocess.run([str(tmp_path / "tb")], cwd=d, check=True, capture_output=True)
     assert compare_log(d, "csim") == (0, 2 * STEPS)
+
+
+@pytest.fixture(scope="module")
+def small_conv_file(tmp_path_factory):
+    from snn2fpga import export
+
+    lif = LIFParams(3, 2, "subtract", "ternary", default_delta("ternary", 3), 16)
+    net = random_arch_network(MapShape(2, 6, 6), "3c3p1-p2", 4, "ternary", lif, seed=1, with_bias=True)
+    return export.export_network(net, tmp_path_factory.mktemp("hls_conv_prep") / "model.qonnx", steps=STEPS), net
+
+
+def test_prepared_conv_graph(small_conv_file):
+    """Quant(codes) → channels-last Conv with the bias as its own input; LIFs on channel-major vectors; every layer out."""
+    from snn2fpga.hls.prepare import prepare
+
+    path, net = small_conv_file
+    prep = prepare(path)
+    m = prep.model
+    assert [(p.kind, p.n_in, p.n_out) for p in prep.layers] == [(layer.kind, layer.n_in, layer.n_out) for layer in net.layers]
+    (conv,) = [n for n in m.graph.node if n.op_type == "Conv"]
+    assert conv.domain == "qonnx.custom_op.channels_last" and len(conv.input) == 3
+    np.testing.assert_array_equal(m.get_initializer(conv.input[2]), net.layers[0].bias)
+    codes = m.get_initializer(m.find_producer(conv.input[1]).input[0])  # [C_out, K_h, K_w, C_in]
+    np.testing.assert_array_equal(codes, net.layers[0].weights.transpose(0, 2, 3, 1))
+    (pool,) = [n for n in m.graph.node if n.op_type == "MaxPool"]
+    assert pool.domain == "qonnx.custom_op.channels_last"
+    lifs = [n for n in m.graph.node if n.op_type == "LIF"]
+    assert all(len(m.get_tensor_shape(n.input[0])) == 2 for n in lifs)  # flat, channel-major
+    assert [int(np.prod(m.get_tensor_shape(o.name)[1:])) for o in m.graph.output] == [layer.n_out for layer in net.layers]
+
+
+@pytest.mark.parametrize(
+    ("attr", "value"), [("dilations", [2, 2]), ("group", 2), ("auto_pad", "SAME_UPPER")]
+)
+def test_conv_outside_the_contract_is_refused(small_conv_file, attr, value):
+    import onnx
+    from onnx import helper
+
+    from snn2fpga.hls.errors import UnsupportedGraphError
+    from snn2fpga.hls.prepare import prepare
+
+    path, _ = small_conv_file
+    model = onnx.load(str(path))
+    conv = next(n for n in model.graph.node if n.op_type == "Conv")
+    for a in [a for a in conv.attribute if a.name == attr]:
+        conv.attribute.remove(a)
+    conv.attribute.append(helper.make_attribute(attr, value))
+    with pytest.raises(UnsupportedGraphError, match=rf"Conv node '{conv.name}': {attr}="):
+        prepare(model)
+
+
+def test_per_position_conv_bias_is_refused(small_conv_file):
+    """A bias that differs across positions of a channel is not the contract's per-channel bias."""
+    import onnx
+    from onnx import numpy_helper
+
+    from snn2fpga.hls.errors import UnsupportedGraphError
+    from snn2fpga.hls.prepare import prepare
+
+    path, net = small_conv_file
+    model = onnx.load(str(path))
+    add = next(n for n in model.graph.node if n.op_type == "Add")
+    init = next(t for t in model.graph.initializer if t.name == add.input[1])
+    shape = net.layers[0].out_shape
+    init.CopyFrom(numpy_helper.from_array(np.ones((shape.channels, shape.height, shape.width), np.float32), init.name))
+    with pytest.raises(UnsupportedGraphError, match="one value per channel"):
+        prepare(model)
