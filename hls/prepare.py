@@ -3,8 +3,9 @@
 export/ writes one time step with the membrane codes as graph inputs and outputs
 (DESIGN §4). For hls4ml the graph becomes:
 
-- inputs: `spikes` [1, N_in] and `reset` [1, 1]; outputs: every LIF layer's spikes, in order;
-- per layer `Quant(codes, scale 1, zero 0, b bits) → MatMul → [Add(bias)] → LIF(current, reset)`,
+- inputs: `spikes` [1, N_in] and `reset` [1, 1]; outputs: every layer's spikes (pools included), in order;
+- per dense layer `Quant(codes, scale 1, zero 0, b bits) → MatMul → [Add(bias)] → LIF(current, reset)`,
+  per conv layer `Quant(codes) → Conv(x, W, [bias]) → Flatten → LIF`, per pool `MaxPool → Flatten`,
   the LIF in `snn2fpga.hls.stateful_op` (membrane codes kept inside the layer, see `snn2fpga.hls.stateful_op`);
 - the weight scale folded away: whatever Quant/BipolarQuant/Mul/Div chain export wrote,
   the weights reaching the LIF must be integers (the current is in integer units of the
@@ -12,8 +13,8 @@ export/ writes one time step with the membrane codes as graph inputs and outputs
 
 Around the rewrite: qonnx's cleanup (shape inference, constant folding, unique names),
 batch size 1, Gemm → MatMul (a bias-less Gemm first gets a zero bias, which qonnx's
-GemmToMatMul needs) and the channels-last conversion hls4ml expects of QONNX input
-(a no-op for these 2-D graphs, kept so a future convolutional layer goes the same way).
+GemmToMatMul needs) and qonnx's channels-last Conv/MaxPool that hls4ml expects, each
+between Transposes so every LIF and every output stays channel-major (`ChannelsLastMaps`).
 """
 
 from __future__ import annotations
