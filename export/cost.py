@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Union
 
+import numpy as np
+
 from snn2fpga.core.contract import membrane_code_bits, weight_code_bits
 
 
@@ -28,15 +30,22 @@ def inference_cost(path: Union[str, Path]) -> dict:
     layers = []
     for i, layer in enumerate(net.layers):
         p = layer.lif
+        if p is None:  # OR-pool: no weights, no state; one k×k window OR per output
+            layers.append({"layer": i, "kind": layer.kind, "n_in": layer.n_in, "neurons": layer.n_out, "macs": 0,
+                           "nonzero_weights": 0, "weight_bits": 0, "state_bits": 0, "neuron_updates": 0})
+            continue
+        # dense MACs, as qonnx counts them: a conv output neuron takes C_in·K_h·K_w inputs (padding included)
+        fan_in = layer.n_in if layer.kind == "dense" else int(np.prod(layer.weights.shape[1:]))
         layers.append(
             {
                 "layer": i,
+                "kind": layer.kind,
                 "n_in": layer.n_in,
                 "neurons": layer.n_out,
                 "weight_quant": layer.weight_quant,
-                "macs": layer.n_in * layer.n_out,
+                "macs": fan_in * layer.n_out,
                 "nonzero_weights": int((layer.weights != 0).sum()),
-                "weight_bits": layer.n_in * layer.n_out * weight_code_bits(layer.weight_quant),
+                "weight_bits": int(layer.weights.size) * weight_code_bits(layer.weight_quant),
                 "membrane": p.membrane,
                 "state_bits": layer.n_out * membrane_code_bits(p.membrane, p.acc_bits),
                 "neuron_updates": layer.n_out,  # leak, integrate, fire, reset, quantize: once per neuron per step

@@ -44,6 +44,10 @@ def to_nir(net: GoldenNetwork, scales: Optional[Sequence[float]] = None, dt: flo
     """The network as a `nir.NIRGraph` (input → fc0 → lif0 → … → output), exact parameters in metadata."""
     import nir
 
+    not_dense = [f"layer {i} ({layer.kind})" for i, layer in enumerate(net.layers) if layer.kind != "dense"]
+    if not_dense:
+        # NIR's SumPool2d is not an OR, and its LIF cannot carry our conv layers' exact storage; see docs/export.md
+        raise UnsupportedModelError(f"NIR export takes dense layers only; this network has {', '.join(not_dense)}")
     scales = [1.0] * len(net.layers) if scales is None else list(scales)
     nodes: dict[str, Any] = {"input": nir.Input(input_type={"input": np.array([net.n_in])})}
     edges, prev = [], "input"
@@ -264,5 +268,8 @@ def export_nir(model_path: Union[str, Path], out: Optional[Union[str, Path]] = N
     src = resolve_path(model_path)
     net, meta = load_network(src)
     out = Path(out) if out is not None else src.with_name(NIR_FILE)
-    return write_nir(net, out, meta.weight_scales, steps=meta.steps)
+    try:
+        return write_nir(net, out, meta.weight_scales, steps=meta.steps)
+    except UnsupportedModelError as e:
+        raise UnsupportedModelError(f"{src}: {e}") from None
 

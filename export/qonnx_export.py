@@ -231,6 +231,25 @@ def export_network(net: GoldenNetwork, path: Path, steps: int, pool: int = 1, da
     return save_model(build_model(net, meta), path)
 
 
+def brevitas_layers(model, net: GoldenNetwork, where) -> list:
+    """The trained model's Brevitas QuantLinear / QuantConv2d modules, one per LIF layer of `net`, in order.
+
+    Any model works whose weight layers are registered in forward order (a dense-only QuantSNN: `model.fcs`);
+    UnsupportedModelError names the first layer whose kind disagrees with `model.to_golden()`.
+    """
+    from brevitas import nn as qnn
+
+    modules = [m for m in model.modules() if isinstance(m, (qnn.QuantLinear, qnn.QuantConv2d))]
+    lifs = [net.layers[i] for i in net.lif_layers]
+    if len(modules) != len(lifs):
+        raise UnsupportedModelError(f"{where}: the model has {len(modules)} Brevitas weight layers for {len(lifs)} layers with neurons")
+    for j, (m, layer) in enumerate(zip(modules, lifs)):
+        want = qnn.QuantConv2d if layer.kind == "conv" else qnn.QuantLinear
+        if not isinstance(m, want):
+            raise UnsupportedModelError(f"{where}: weight layer {j} is a {type(m).__name__} but to_golden() makes a {layer.kind} layer")
+    return modules
+
+
 def export_model(run_dir: Path, out: Optional[Path] = None, check: bool = True) -> Path:
     """Export `runs/<name>/` (model.pt + config.json) to `runs/<name>/model.qonnx`; returns the path.
 
@@ -244,8 +263,9 @@ def export_model(run_dir: Path, out: Optional[Path] = None, check: bool = True) 
     run_dir = Path(run_dir)
     model, cfg = load_model(run_dir)
     net = model.to_golden()
+    modules = brevitas_layers(model, net, run_dir)
     with torch.no_grad():
-        scales = [float(model.scale(i)) for i in range(len(model.fcs))]
+        scales = [float(m.quant_weight().scale.reshape(())) for m in modules]
     extra = {}
     metrics = run_dir / "metrics.json"
     if metrics.exists():
@@ -260,7 +280,7 @@ def export_model(run_dir: Path, out: Optional[Path] = None, check: bool = True) 
     meta = make_meta(net, scales, cfg.steps, cfg.pool, cfg.dataset, source=run_dir.name, extra=extra,
                      data=cfg.data_source().to_dict() if fits else None, checkpoint_sha256=file_sha256(run_dir / CHECKPOINT))
     with torch.no_grad():
-        wrapper = build_model(net, meta, list(model.fcs))
+        wrapper = build_model(net, meta, modules)
     out = Path(out) if out is not None else run_dir / MODEL_FILE
     save_model(wrapper, out)
     if check:
