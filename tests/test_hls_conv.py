@@ -5,8 +5,9 @@ Two small conv networks, each exported by export/ and compiled once (module-scop
   dense → dense; its layers together cover binary, ternary and int4 weights, ternary, int4
   and full membranes, leak and none, both resets, bias, stride, padding, a non-square
   kernel, conv → conv, conv → pool and pool → dense (the flatten of a channels-last map);
-- `random`: `core.random_arch_network` 2×8×8 "4c3-p2-4c3p1-fc6" + 5 classes, int8 conv,
-  int2 weights (codes −2), pool → conv and conv → dense.
+- `random`: `core.random_arch_network` 2×8×8 "4c3-p2-4c3p1-fc6" + 5 classes, int8 conv at
+  weight scale 2^-3 and int2 weights (codes −2) at 2^-1 (export's Div by the scale folded
+  into the codes), pool → conv and conv → dense.
 θ is set per layer from its currents so every layer fires at a useful rate.
 """
 
@@ -50,11 +51,16 @@ def calibrated(net: GoldenNetwork, settings, x: np.ndarray, seed: int = 0) -> Go
     return net
 
 
-def _build(tmp, net: GoldenNetwork, x: np.ndarray):
+def _build(tmp, net: GoldenNetwork, x: np.ndarray, scales=None):
+    """Export (weight scale 1, or `scales` per LIF layer: a Quant of codes × s and a Div by s), then build."""
     from snn2fpga import export
+    from snn2fpga.export.qonnx_export import build_model, make_meta, save_model
     from snn2fpga.hls.build import build_hls
 
-    path = export.export_network(net, tmp / "model.qonnx", steps=STEPS)
+    if scales is None:
+        path = export.export_network(net, tmp / "model.qonnx", steps=STEPS)
+    else:
+        path = save_model(build_model(net, make_meta(net, scales, STEPS, 1)), tmp / "model.qonnx")
     return build_hls(path, tmp / "hls", tb_spikes=x[:2])
 
 
@@ -81,7 +87,8 @@ def random_design(tmp_path_factory):
                 ("binary", "int8", None, "subtract", False), ("ternary", "ternary", 2, "subtract", False))  # fmt: skip
     net = calibrated(net, settings, calib, seed=7)
     x = (rng.random((20, STEPS, shape.size)) < 0.3).astype(np.uint8)
-    return _build(tmp_path_factory.mktemp("hls_conv_random"), net, x), net, x
+    scales = [2.0**-3, 2.0**-1, 1.0, 1.0]  # int8 and int2 layers at a power-of-two scale, as training exports them
+    return _build(tmp_path_factory.mktemp("hls_conv_random"), net, x, scales), net, x
 
 
 def test_mixed_network_covers_the_settings(mixed):
@@ -111,6 +118,7 @@ def test_random_arch_network_csim_equals_golden(random_design, record_property):
     runner, net, x = random_design
     assert [layer.kind for layer in net.layers] == ["conv", "pool", "conv", "dense", "dense"]
     assert net.layers[2].weight_quant == "int2" and net.layers[2].weights.min() == -2
+    assert runner.meta.weight_scales[:2] == (2.0**-3, 2.0**-1)  # the Div by the scale folds into integer codes
     result = runner.check(x)
     assert result.mismatches == [0] * 5
     rates = [float(s.mean()) for s in net.run(x).spikes]
