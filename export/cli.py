@@ -21,39 +21,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", type=Path, help="run folder runs/<name>/ holding model.pt and config.json")
     p.add_argument("--out", type=Path, default=None, help="output .qonnx path (default: <run>/model.qonnx)")
     p.add_argument("--no-check", action="store_true", help="skip reading the file back and comparing with the golden model")
-    nir = p.add_mutually_exclusive_group()
-    nir.add_argument("--no-nir", action="store_true", help="do not write <run>/model.nir")
-    nir.add_argument("--nir", action="store_true",
-                     help="require <run>/model.nir: fail if the network cannot be written as NIR (conv/pool layers); "
-                          "by default such a network gets no model.nir and a note")
+    p.add_argument("--no-nir", action="store_true", help="do not write <run>/model.nir")
     p.add_argument("--cost", action="store_true", help="print the full inference-cost report as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     """Export, then print the files written, the time and the per-step cost."""
     from snn2fpga.export.cost import inference_cost
-    from snn2fpga.export.errors import UnsupportedModelError
     from snn2fpga.export.nir_bridge import export_nir
     from snn2fpga.export.qonnx_export import export_model
 
     t0 = time.perf_counter()
     path = export_model(args.run, args.out, check=not args.no_check)
     seconds = time.perf_counter() - t0
-    nir_path, nir_note = None, ""
-    if not args.no_nir:
-        try:
-            nir_path = export_nir(path)
-        except UnsupportedModelError as e:
-            if args.nir:
-                raise
-            nir_note = f"note: no model.nir written: {e}"
+    nir_path = None if args.no_nir else export_nir(path)
     cost = inference_cost(path)
     ps = cost["per_step"]
     print(f"wrote {path} ({path.stat().st_size / 1024:.1f} KiB) in {seconds:.1f} s{' (checked against the golden model)' if not args.no_check else ''}")
     if nir_path is not None:
         print(f"wrote {nir_path} ({nir_path.stat().st_size / 1024:.1f} KiB)")
-    if nir_note:
-        print(nir_note)
     print(
         f"per step: {ps['macs']} MACs, {ps['neuron_updates']} neuron updates; "
         f"weights {ps['weight_bits'] / 8 / 1024:.1f} KiB, membrane state {ps['state_bits'] / 8 / 1024:.2f} KiB"

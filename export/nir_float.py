@@ -18,10 +18,12 @@ from snn2fpga.export.nir_bridge import KEY, _chain, _scalar, _uniform
 
 # Why a node type the hardware has no layer for is refused (the message names the node).
 REFUSED = {
-    "Conv1d": "conv layers are not supported yet",
-    "Conv2d": "conv layers are not supported yet",
-    "SumPool2d": "pooling layers are not supported yet (they follow conv layers)",
-    "AvgPool2d": "pooling layers are not supported yet (they follow conv layers)",
+    "Conv1d": "1-D conv layers are not in the contract",
+    "Conv2d": "the float import quantizes dense graphs only; a conv graph that already fits the contract "
+              "(e.g. written by snn2fpga) is read exactly when given to a hardware command as MODEL.nir",
+    "SumPool2d": "the float import quantizes dense graphs only, without pooling; an OR-pool (SumPool2d → IF) is read exactly "
+                 "when the graph is given to a hardware command as MODEL.nir",
+    "AvgPool2d": "average pooling is not in the contract (its pool is an OR over the window)",
     "CubaLIF": "the synaptic-current state (DESIGN §7) is not in the neuron contract yet",
     "NIRGraph": "a subgraph (e.g. a recurrent layer) is not a feed-forward layer",
     "LI": "a leaky integrator does not spike; the readout counts spikes of a LIF/IF layer",

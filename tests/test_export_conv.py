@@ -201,12 +201,77 @@ def test_unsupported_conv_layouts_are_refused(tmp_path, proto, bad):
         assert w in msg, msg
 
 
-def test_nir_refuses_conv_with_a_clear_message(exported):
+@pytest.mark.parametrize("case", list(CASES))
+def test_nir_round_trip_of_conv_nets(tmp_path, case):
+    from snn2fpga.export.nir_bridge import read_nir, write_nir
+
+    shape, arch, weights, lif, bias = CASES[case]
+    net = random_arch_network(shape, arch, 4, weights, lif, seed=7, with_bias=bias)
+    path = write_nir(net, tmp_path / "net.nir", scales=[0.25] * len(net.lif_layers), dt=1e-3, steps=STEPS)
+    assert read_nir(path).to_dict() == net.to_dict()
+
+
+def test_nir_graph_of_conv_and_pool():
+    import nir
+
     from snn2fpga.export.nir_bridge import to_nir
 
-    net, _ = exported["binary-ternary-pool-remainder"]
-    with pytest.raises(UnsupportedModelError, match=r"dense layers only.*layer 0 \(conv\), layer 1 \(pool\)"):
-        to_nir(net)
+    net = random_arch_network(MapShape(2, 12, 13), "3c3p1-p2-4c2x3s2-p2-fc8", 4, "int4", LIFParams(6, None, "zero", "full", 1, 16), seed=7)
+    g = to_nir(net)
+    kinds = {name: type(node).__name__ for name, node in g.nodes.items()}
+    assert [kinds[b] for _, b in g.edges] == ["Conv2d", "IF", "SumPool2d", "IF", "Conv2d", "IF", "SumPool2d", "IF", "Flatten",
+                                              "Affine", "IF", "Affine", "IF", "Output"]
+    assert list(g.nodes["conv2"].output_type["output"]) == [4, 3, 2] and list(g.nodes["or3"].output_type["output"]) == [4, 1, 1]
+    assert np.all(g.nodes["or1"].v_threshold == 0.5) and np.all(g.nodes["or1"].r == 1.0)  # sum ≥ 1 fires: the OR
+    assert isinstance(g.nodes["flat4"], nir.Flatten) and g.nodes["flat4"].start_dim == 0  # NIR's dims exclude the batch
+
+
+def test_foreign_conv_nir_without_metadata():
+    """A conv NIR graph as another tool would write it (no snn2fpga metadata) maps onto the same network."""
+    from snn2fpga.export.nir_bridge import from_nir, to_nir
+
+    lif = LIFParams(5, 2, "zero", "full", 1, 16)
+    net = random_arch_network(MapShape(2, 9, 8), "3c3x2s2p1-p2-fc6", 4, "int4", lif, seed=3, with_bias=True)
+    g = to_nir(net, scales=[0.5] * 3, dt=1e-4)
+    for n in g.nodes.values():
+        n.metadata = {}
+    back = from_nir(g, dt=1e-4)
+    x = random_spikes(16, STEPS, net.n_in, rate=0.3, seed=1)
+    assert_same(back.run(x), net.run(x))
+    assert [layer.kind for layer in back.layers] == ["conv", "pool", "dense", "dense"]
+
+
+def test_foreign_pool_that_is_not_an_or_is_refused():
+    from snn2fpga.export.nir_bridge import from_nir, to_nir
+
+    net = random_arch_network(MapShape(1, 8, 8), "2c3-p2", 3, "ternary", LIFParams(2, None, "zero", "full", 1, 12), seed=0)
+    g = to_nir(net)
+    g.nodes["or1"].v_threshold = np.full(g.nodes["or1"].v_threshold.shape, 1.5, np.float32)  # fires on a sum ≥ 2
+    with pytest.raises(UnsupportedModelError, match=r"pool1 → or1.*an OR needs 0 ≤ v_threshold < 1"):
+        from_nir(g)
+
+
+def test_norse_runs_the_conv_nir_like_the_golden_model():
+    """Norse's own reading of the NIR graph (IF neurons, reset to zero, full membrane) gives the golden spikes."""
+    import torch
+
+    norse = pytest.importorskip("norse.torch", reason="Norse is a test extra (pip install .[nir])")
+    from snn2fpga.export.nir_bridge import to_nir
+
+    lif = LIFParams(6, None, "zero", "full", 1, 16)  # Norse's IF: no leak shift to floor, no stored-code rounding
+    net = random_arch_network(MapShape(2, 12, 13), "3c3p1-p2-4c2x3s2-p2-fc8", 4, "int4", lif, seed=7, with_bias=True)
+    g = to_nir(net, dt=1.0)
+    g.nodes["flat4"].start_dim = 1  # Norse hands start_dim to torch.nn.Flatten, whose dims include the batch
+    model = norse.from_nir(g, dt=1.0)
+    x = random_spikes(16, STEPS, net.n_in, rate=0.3, seed=1)
+    want = net.run(x)
+    state, got = None, []
+    with torch.no_grad():
+        for t in range(STEPS):
+            y, state = model(torch.from_numpy(x[:, t].reshape(16, 2, 12, 13)).float(), state)
+            got.append(y.numpy())
+    assert np.array_equal(np.stack(got, 1), want.spikes[-1])
+    assert 0 < want.spikes[-1].mean() < 1 and all(0 < s.mean() < 1 for s in want.spikes)
 
 
 def test_hand_built_network_matches_expansion(tmp_path):
@@ -256,19 +321,14 @@ def conv_run(tmp_path, monkeypatch):
 
 def test_export_of_a_conv_run(conv_run, capsys):
     from snn2fpga.cli import main as cli
-
-    def main(argv):
-        return cli(["export", *argv])
+    from snn2fpga.export.nir_bridge import read_nir
 
     run, net = conv_run
-    assert main([str(run)]) == 0  # exports, reads back and runs the check
-    out = capsys.readouterr().out
-    assert "note: no model.nir written" in out and "dense layers only" in out and not (run / "model.nir").exists()
+    assert cli(["export", str(run)]) == 0  # exports, reads back and runs the check, writes model.nir
+    assert "checked against the golden model" in capsys.readouterr().out
     loaded, meta = load_network(run)
     assert loaded.to_dict() == net.to_dict() and meta.weight_scales == (2.0**-3,) * 3 and meta.checkpoint_sha256
-    assert main([str(run), "--nir"]) == 2  # an explicit --nir on a conv network fails
-    err = capsys.readouterr().err
-    assert "dense layers only" in err and "layer 0 (conv)" in err and len(err.strip().splitlines()) == 1
+    assert read_nir(run / "model.nir").to_dict() == net.to_dict()
 
 
 def test_resolve_reexports_a_conv_run(conv_run, capsys):
@@ -294,3 +354,38 @@ def test_inference_cost_of_conv_and_pool(exported):
     assert [l["macs"] for l in layers] == [3 * 12 * 13 * 2 * 9, 0, 4 * 5 * 5 * 3 * 4, 0, 8 * 4 * 2 * 2, 4 * 8]
     assert layers[0]["weight_bits"] == 3 * 2 * 3 * 3 * 4 and layers[1]["state_bits"] == 0
     assert cost["qonnx"]["total_cost"]["total_macs"] == cost["per_step"]["macs"]  # qonnx counts Conv and MatMul alike
+
+
+def test_a_conv_nir_file_is_a_model(tmp_path):
+    """A hardware command given MODEL.nir of a conv network gets the same network through the .qonnx beside it."""
+    from snn2fpga.export import resolve_model
+    from snn2fpga.export.nir_bridge import write_nir
+
+    net = random_arch_network(MapShape(2, 8, 8), "3c3p1-p2-fc6", 4, "int8", LIFParams(30, 3, "subtract", "int6", 2, 16), seed=5, with_bias=True)
+    path = write_nir(net, tmp_path / "conv.nir", scales=[2.0**-4] * 3, steps=STEPS)
+    m = resolve_model(path)
+    assert m.path == tmp_path / "conv.qonnx" and m.network.to_dict() == net.to_dict() and m.steps == STEPS
+
+
+def test_nmnist_sized_conv_export_time_size_and_speed(tmp_path, capsys):
+    """2×34×34 → 8c5-p2-16c5-p2 → 10, ternary/ternary, T = 10: export time, file size, qonnx vs golden per sample."""
+    import time
+
+    lif = LIFParams(3, 2, "subtract", "ternary", 2, 12)
+    net = random_arch_network(MapShape(2, 34, 34), "8c5-p2-16c5-p2", 10, "ternary", lif, seed=0)
+    t0 = time.perf_counter()
+    path = export_network(net, tmp_path / "conv.qonnx", steps=10)
+    export_s = time.perf_counter() - t0
+    x = random_spikes(16, 10, net.n_in, rate=0.05, seed=1)
+    t0 = time.perf_counter()
+    want = net.run(x)
+    golden_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    got = run_qonnx(path, x)
+    qonnx_s = time.perf_counter() - t0
+    assert_same(got, want)
+    size = path.stat().st_size
+    with capsys.disabled():
+        print(f"\n[export] 2×34×34 8c5-p2-16c5-p2-10 ternary/ternary: export {export_s:.2f} s, {size} bytes; "
+              f"per sample qonnx {qonnx_s / 16 * 1e3:.0f} ms, golden {golden_s / 16 * 1e3:.0f} ms ({qonnx_s / golden_s:.1f}×)")
+    assert size < 50_000 and export_s < 30

@@ -177,7 +177,7 @@ def _bad_graphs():
     reset = swap("lif0", nir.LIF(tau=np.full(4, 4e-4), r=np.full(4, 4.0), v_leak=np.zeros(4), v_threshold=np.ones(4),
                                  v_reset=np.full(4, -0.5)))
     return [
-        ("conv", _image_graph("conv0", conv, [2, 4, 4]), ["'conv0'", "Conv2d", "conv layers are not supported yet"]),
+        ("conv", _image_graph("conv0", conv, [2, 4, 4]), ["'conv0'", "Conv2d", "dense graphs only"]),
         ("sumpool", _image_graph("pool0", nir.SumPool2d(**pool), [1, 2, 2]), ["'pool0'", "SumPool2d", "pooling"]),
         ("avgpool", _image_graph("pool0", nir.AvgPool2d(**pool), [1, 2, 2]), ["'pool0'", "AvgPool2d", "pooling"]),
         ("cubalif", swap("lif0", cuba), ["'lif0'", "CubaLIF", "synaptic-current state"]),
