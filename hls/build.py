@@ -21,6 +21,7 @@ from pathlib import Path
 
 import hls4ml
 import numpy as np
+from hls4ml.model.layers import Pooling2D
 
 from snn2fpga.core.files import building_dir
 from snn2fpga.hls import testbench
@@ -70,6 +71,25 @@ class Comparison:
         )
 
 
+def output_orders(hls_model) -> list[np.ndarray | None]:
+    """Per top-function output, the indices that put it in the contract's channel-major order (None: it is).
+
+    hls4ml's `remove_transpose_before_flatten` folds a pool's Transpose → Flatten into the
+    weights of the Dense after it (no transpose on the chip), so that pool's spikes leave
+    channels-last, index (y·W + x)·C + c, straight from its `Pooling2D`.
+    """
+    producers = {o: layer for layer in hls_model.get_layers() for o in layer.outputs}
+    orders = []
+    for name in hls_model.outputs:
+        layer = producers[name]
+        if isinstance(layer, Pooling2D) and layer.get_attr("data_format", "channels_last") == "channels_last":
+            h, w, c = layer.get_output_variable().shape
+            orders.append(np.arange(h * w * c).reshape(h, w, c).transpose(2, 0, 1).reshape(-1))
+        else:
+            orders.append(None)
+    return orders
+
+
 class HlsRunner:
     """A compiled hls4ml model of the network: one C-simulation call per time step."""
 
@@ -79,6 +99,7 @@ class HlsRunner:
         self.out_dir = Path(out_dir)
         self.golden = golden  # train.golden.GoldenNetwork read from the same model.qonnx
         self.meta = meta  # export.ExportMeta
+        self.orders = output_orders(hls_model)  # contract-ordered spikes of output i = its values [..., orders[i]]
 
     @property
     def n_in(self) -> int:
@@ -107,8 +128,10 @@ class HlsRunner:
         if not isinstance(out, list):
             out = [out]
         per_layer = [
-            np.asarray(o).reshape(batch, steps, n).astype(np.uint8) for o, n in zip(out, self.layer_sizes, strict=True)
-        ]
+            np.asarray(o).reshape(batch, steps, n).astype(np.uint8)[..., order] if order is not None
+            else np.asarray(o).reshape(batch, steps, n).astype(np.uint8)
+            for o, n, order in zip(out, self.layer_sizes, self.orders, strict=True)
+        ]  # fmt: skip
         counts = per_layer[-1].sum(axis=1, dtype=np.int64)
         return HlsResult(per_layer, counts, readout(counts), seconds)
 
@@ -146,7 +169,7 @@ class HlsRunner:
 
 
 def hls_config(prepared: PreparedModel, reuse_factor: int | None = None) -> dict:
-    """hls4ml configuration: integer defaults, 1-bit inputs, a strategy and reuse factor per Dense layer.
+    """hls4ml configuration: integer defaults, 1-bit inputs, a strategy and reuse factor per Dense and Conv2D layer.
 
     Every type on the datapath is set exactly by `hls.passes`; the default only reaches
     what the passes do not touch (nothing in these graphs).
@@ -157,10 +180,10 @@ def hls_config(prepared: PreparedModel, reuse_factor: int | None = None) -> dict
     }
     model = prepared.model
     for node in model.graph.node:
-        if node.op_type != "MatMul":
+        if node.op_type not in ("MatMul", "Conv"):
             continue
-        n_in, n_out = model.get_initializer(model.find_producer(node.input[1]).input[0]).shape
-        products = n_in * n_out
+        # Dense: N_in × N; Conv2D: the products of one output position, C_out × K_h × K_w × C_in
+        products = int(np.prod(model.get_initializer(model.find_producer(node.input[1]).input[0]).shape))
         if reuse_factor is None:
             rf = 1 if products <= LATENCY_LIMIT else -(-products // LATENCY_LIMIT)
         else:
@@ -221,7 +244,7 @@ def build_hls(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     with building_dir(out_dir) as tmp:
         with tempfile.TemporaryDirectory() as tbdir, contextlib.redirect_stdout(io.StringIO()):
-            tb_in, tb_out = testbench.write_npy(Path(tbdir), tb_spikes, golden.run(tb_spikes).spikes)
+            tb_in, tb_out = Path(tbdir) / testbench.NPY_INPUTS, Path(tbdir) / testbench.NPY_OUTPUTS
             hls_model = hls4ml.converters.convert_from_onnx_model(
                 prepared.model.model,
                 output_dir=str(tmp),
@@ -234,6 +257,9 @@ def build_hls(
                 input_data_tb=str(tb_in),
                 output_data_tb=str(tb_out),
             )
+            ref = golden.run(tb_spikes).spikes  # in the order the top function writes (read at write())
+            orders = output_orders(hls_model)
+            testbench.write_npy(Path(tbdir), tb_spikes, [r if o is None else r[..., np.argsort(o)] for r, o in zip(ref, orders)])
             hls_model.write()
         (tmp / "model_prepared.onnx").write_bytes(prepared.model.model.SerializeToString())
     # The C simulation reads the weights from firmware/weights/*.txt by absolute path

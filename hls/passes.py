@@ -1,4 +1,4 @@
-"""hls4ml optimizer passes for the LIF layers: exact integer types on the Dense layers that feed them.
+"""hls4ml optimizer passes for the LIF layers: exact integer types on the Dense and Conv2D layers that feed them.
 
 hls4ml gives a Dense layer its configured default types (e.g. `ap_fixed<16,6>`) for the
 accumulator and the result; the contract needs the current I = W·s + b exact. These
@@ -9,14 +9,16 @@ filled), make every value on the way to the LIF an exact integer:
   integer bias) becomes the Dense layer's own bias;
 - `ExactIntegerTypes`: weights `ap_int<b>` (the codes; binary ±1 in 2 bits), bias
   `ap_int`, accumulator and result `ap_int<current_bits>` (`train.contract.current_bits`,
-  the worst case over every binary input, the width the RTL uses), the layer's input
-  `ap_uint<1>`, and the LIF's `wide_t` from the current's width and A.
+  the worst case over every binary input, the width the RTL uses; for a Conv2D over one
+  kernel window, which padding only shortens), the spikes on the way in `ap_uint<1>`
+  (through Transpose/Reshape wiring and MaxPooling2D, whose max of 0/1 spikes is their
+  OR), and the LIF's `wide_t` from the current's width and A.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from hls4ml.model.layers import ApplyAlpha, Dense, Input
+from hls4ml.model.layers import ApplyAlpha, Conv2D, Dense, Input, Pooling2D, Reshape, Transpose
 from hls4ml.model.optimizer import OptimizerPass
 from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType, NamedType, XnorPrecisionType
 
@@ -28,6 +30,19 @@ from snn2fpga.core.contract import current_bits, signed_bits
 def _signed_bits(values: np.ndarray) -> int:
     """Signed bits of an integer array's range (core.contract.signed_bits)."""
     return signed_bits(int(values.min(initial=0)), int(values.max(initial=0)))
+
+
+_WIRING = (Reshape, Transpose)  # layers that only move values: a flatten, a channels-first/last permutation
+_WEIGHTED = (Dense, Conv2D)
+
+
+def _behind_wiring(node, name: str) -> tuple[object, list]:
+    """The layer that makes input `name` of `node`, skipping Reshape/Transpose; and the skipped layers."""
+    src, skipped = node.get_input_node(name), []
+    while isinstance(src, _WIRING):
+        skipped.append(src)
+        src = src.get_input_node(src.inputs[0])
+    return src, skipped
 
 
 def _as_integers(data: np.ndarray, what: str) -> np.ndarray:
@@ -79,10 +94,12 @@ class ExactIntegerTypes(OptimizerPass):
         return isinstance(node, LIF) and not node.get_attr("exact_types", False)
 
     def transform(self, model, node):
-        dense = node.get_input_node(node.inputs[0])
-        if not isinstance(dense, Dense):
+        dense, wiring = _behind_wiring(node, node.inputs[0])
+        if not isinstance(dense, _WEIGHTED):
             kind = type(dense).__name__ if dense is not None else "a graph input"
-            raise UnsupportedGraphError(f"LIF layer {node.name!r}: its current must come from a Dense layer, not {kind}")
+            raise UnsupportedGraphError(
+                f"LIF layer {node.name!r}: its current must come from a Dense or Conv2D layer, not {kind}"
+            )
 
         w = dense.get_weights("weight")
         if isinstance(w.type.precision, XnorPrecisionType):  # a BipolarQuant that reached hls4ml: 0/1 → −1/+1
@@ -102,19 +119,31 @@ class ExactIntegerTypes(OptimizerPass):
         bias = _as_integers(b.data, f"bias of {dense.name!r}").reshape(-1)
         _set_weights(b, bias, IntegerPrecisionType(_signed_bits(bias), signed=True), f"bias{dense.index}_t")
 
+        # Dense weights are [N_in, N], Conv2D's [K_h, K_w, C_in, C_out]: either way one column per output
         cbits = current_bits(codes.reshape(-1, bias.size).T, bias)
         cur = IntegerPrecisionType(cbits, signed=True)
         dense.set_attr("accum_t", NamedType(f"layer{dense.index}_accum_t", cur))
-        dense.get_output_variable().type.precision = cur
-
-        src = dense.get_input_node(dense.inputs[0])
-        if isinstance(src, Input):
-            src.get_output_variable().type.precision = spike_precision()
-        elif not isinstance(src, LIF):
-            raise UnsupportedGraphError(f"Dense layer {dense.name!r}: input must be the input spikes or a LIF layer")
+        for layer in [dense, *wiring]:  # the current, and its channel-major copy on the way to the LIF
+            layer.get_output_variable().type.precision = cur
+        _spike_types(dense)
 
         a = node.get_attr("acc_bits")
         node.get_attr("wide_t").precision = IntegerPrecisionType(max(a, cbits) + 3, signed=True)
         node.set_attr("current_bits", cbits)
         node.set_attr("exact_types", True)
         return False
+
+
+def _spike_types(layer) -> None:
+    """`ap_uint<1>` on every value between the spikes that feed `layer` (input or LIF) and `layer` itself."""
+    src = layer.get_input_node(layer.inputs[0])
+    while isinstance(src, _WIRING + (Pooling2D,)):
+        src.get_output_variable().type.precision = spike_precision()
+        if isinstance(src, Pooling2D):
+            src.set_attr("accum_t", NamedType(f"layer{src.index}_accum_t", spike_precision()))
+        src = src.get_input_node(src.inputs[0])
+    if isinstance(src, Input):
+        src.get_output_variable().type.precision = spike_precision()
+    elif not isinstance(src, LIF):
+        kind = type(src).__name__
+        raise UnsupportedGraphError(f"layer {layer.name!r}: input must be the input spikes or a LIF layer's, not {kind}")

@@ -18,6 +18,7 @@ from snn2fpga.hls.errors import HlsError
 INPUTS = "tb_input_features.dat"
 PREDICTIONS = "tb_output_predictions.dat"
 LOGS = {"csim": "csim_results.log", "cosim": "rtl_cosim_results.log"}
+NPY_INPUTS, NPY_OUTPUTS = "tb_inputs.npy", "tb_outputs.npy"
 
 
 def testbench_rows(spikes: np.ndarray, golden_spikes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -34,9 +35,9 @@ def write_npy(folder: Path, spikes: np.ndarray, golden_spikes: list[np.ndarray])
     """The two .npy files hls4ml turns into tb_data/*.dat (`input_data_tb`, `output_data_tb`)."""
     inputs, outputs = testbench_rows(spikes, golden_spikes)
     folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / "tb_inputs.npy", inputs)
-    np.save(folder / "tb_outputs.npy", outputs)
-    return folder / "tb_inputs.npy", folder / "tb_outputs.npy"
+    np.save(folder / NPY_INPUTS, inputs)
+    np.save(folder / NPY_OUTPUTS, outputs)
+    return folder / NPY_INPUTS, folder / NPY_OUTPUTS
 
 
 def read_rows(path: Path, width: int) -> np.ndarray:

@@ -365,3 +365,27 @@ def test_a_conv_nir_file_is_a_model(tmp_path):
     path = write_nir(net, tmp_path / "conv.nir", scales=[2.0**-4] * 3, steps=STEPS)
     m = resolve_model(path)
     assert m.path == tmp_path / "conv.qonnx" and m.network.to_dict() == net.to_dict() and m.steps == STEPS
+
+
+def test_nmnist_sized_conv_export_time_size_and_speed(tmp_path, capsys):
+    """2×34×34 → 8c5-p2-16c5-p2 → 10, ternary/ternary, T = 10: export time, file size, qonnx vs golden per sample."""
+    import time
+
+    lif = LIFParams(3, 2, "subtract", "ternary", 2, 12)
+    net = random_arch_network(MapShape(2, 34, 34), "8c5-p2-16c5-p2", 10, "ternary", lif, seed=0)
+    t0 = time.perf_counter()
+    path = export_network(net, tmp_path / "conv.qonnx", steps=10)
+    export_s = time.perf_counter() - t0
+    x = random_spikes(16, 10, net.n_in, rate=0.05, seed=1)
+    t0 = time.perf_counter()
+    want = net.run(x)
+    golden_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    got = run_qonnx(path, x)
+    qonnx_s = time.perf_counter() - t0
+    assert_same(got, want)
+    size = path.stat().st_size
+    with capsys.disabled():
+        print(f"\n[export] 2×34×34 8c5-p2-16c5-p2-10 ternary/ternary: export {export_s:.2f} s, {size} bytes; "
+              f"per sample qonnx {qonnx_s / 16 * 1e3:.0f} ms, golden {golden_s / 16 * 1e3:.0f} ms ({qonnx_s / golden_s:.1f}×)")
+    assert size < 50_000 and export_s < 30

@@ -30,3 +30,21 @@ def test_cli_error_exits_2(tmp_path, capsys):
     assert main(["hls", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_on_a_conv_model(tmp_path, capsys):
+    """A conv → pool → dense output .qonnx (a bare network: random input spikes): every layer checked, pools included."""
+    from snn2fpga import export
+    from snn2fpga.cli import main
+    from snn2fpga.core.contract import LIFParams
+    from snn2fpga.core.golden import random_arch_network
+    from snn2fpga.core.maps import MapShape
+
+    lif = LIFParams(1, 2, "subtract", "ternary", 1, 16)
+    net = random_arch_network(MapShape(2, 6, 6), "3c3p1-p2", 3, "ternary", lif, seed=2, with_bias=True)
+    path = export.export_network(net, tmp_path / "conv.qonnx", steps=4)
+    out = tmp_path / "hls"
+    assert main(["hls", str(path), "--out", str(out), "--samples", "8", "--seed", "1"]) == 0
+    assert "PASS: 8 samples × 4 steps" in capsys.readouterr().out
+    check = json.loads((out / "csim_check.json").read_text())
+    assert check["spike_mismatches_per_layer"] == [0, 0, 0]  # conv, pool, output dense
