@@ -62,7 +62,7 @@ def test_manifest_round_trips_and_keeps_the_file_layout(tmp_path):
     d = manifest.to_dict()
     assert Manifest.from_dict(d, "here") == manifest
     assert list(d) == ["format", "source", "top", "verilog", "lanes", "units", "steps", "n_in", "n_classes", "count_bits",
-                       "ports", "aer", "taps", "layers", "memory_bits", "cycle_model", "generation_s"]
+                       "ports", "aer", "taps", "layers", "memory_bits", "cycle_model", "generation_s", "checkpoint_sha256"]
     assert d["format"] == "snn2fpga-rtl/1" and d["units"] == 2 and d["taps"][1] == {"port": "tap1", "layer": 1, "addr_bits": 2}
     assert list(d["memory_bits"]) == ["weights", "currents", "membranes", "bias", "spike_buffer", "membrane_state", "weight_codes"]
     assert d["cycle_model"] == {"rows": [3, 2], "row_cycles": [3, 3], "steps": 5, "sweep_overhead": 4, "rearm": 1,
