@@ -2,7 +2,7 @@
 
 Public API (imports are lazy, so `import export` is cheap):
   export_model(run_dir, out=None, check=True) -> Path       runs/<name>/model.qonnx
-  export_network(net, path, steps, pool=1, dataset="") -> Path   any GoldenNetwork
+  export_network(net, path, steps, pool=1, dataset="") -> Path   any GoldenNetwork (dense, conv, OR-pool layers)
   load_network(path) -> (GoldenNetwork, ExportMeta)          .qonnx file or run folder
   run_qonnx(model, spikes[B, T, N_in]) -> GoldenResult        qonnx execution over T steps
   resolve_model(path) -> ResolvedModel                       run folder / .qonnx / .nir, exported when needed:

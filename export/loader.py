@@ -184,6 +184,13 @@ def _refuse_attrs(node: NodeProto, allowed: set[str], lw: str) -> None:
         raise UnsupportedModelError(f"{lw}: {node.op_type} {node.name!r} has {a.name}={value!r}, which the hardware layers do not support")
 
 
+def _check_flatten(flatten: NodeProto, lw: str) -> None:
+    """A Flatten of the layout: [B, C, H, W] → [B, C·H·W] (axis 1)."""
+    _refuse_attrs(flatten, {"axis"}, lw)
+    if _attr(flatten, "axis", 1) != 1:
+        raise UnsupportedModelError(f"{lw}: Flatten {flatten.name!r} with axis {_attr(flatten, 'axis', 1)}; the layout flattens [B, C, H, W] at axis 1")
+
+
 def _map_input(g: _Graph, tensor: str, x: str, n_prev: int, i: int, lw: str) -> MapShape:
     """The C×H×W of the Reshape producing `tensor` from the previous layer's flat spikes `x`."""
     reshape = g.node(tensor, ("Reshape",), f"layer {i} map input")
@@ -195,23 +202,32 @@ def _map_input(g: _Graph, tensor: str, x: str, n_prev: int, i: int, lw: str) -> 
     return MapShape(*shape[1:])
 
 
-def _conv_layer(g: _Graph, flatten: NodeProto, x: str, n_prev: int, i: int, lw: str) -> tuple[dict, float, str]:
-    """Reshape → Conv(·, Quant(W)) → Div → [Add] → Flatten before a LIF: the ConvLayer's fields, scale, weight kind."""
-    _refuse_attrs(flatten, {"axis"}, lw)
-    if _attr(flatten, "axis", 1) != 1:
-        raise UnsupportedModelError(f"{lw}: Flatten {flatten.name!r} with axis {_attr(flatten, 'axis', 1)}; the layout flattens [B, C, H, W] at axis 1")
-    current = flatten.input[0]
+def _bias_and_div(g: _Graph, current: str, i: int, lw: str, conv: bool) -> tuple[Optional[np.ndarray], NodeProto]:
+    """The optional bias Add (integers; a conv's shaped [C_out, 1, 1]) producing `current`, and the Div before it."""
     add = g.optional(current, "Add")
     bias = None
     if add is not None:
         bias = g.init(add.input[1], f"layer {i} bias")
-        if bias.ndim != 3 or bias.shape[1:] != (1, 1):
+        if conv and (bias.ndim != 3 or bias.shape[1:] != (1, 1)):
             raise ModelFileError(f"{lw}: conv bias {add.input[1]!r} has shape {list(bias.shape)}, expected [C_out, 1, 1]")
         bias = bias.ravel()
         if not np.array_equal(bias, np.rint(bias)):
             raise UnsupportedModelError(f"{lw}: bias {add.input[1]!r} is not integer in units of the weight scale")
         current = add.input[0]
-    div = g.node(current, ("Div",), f"layer {i} current")
+    return bias, g.node(current, ("Div",), f"layer {i} current")
+
+
+def _check_unscale(g: _Graph, div: NodeProto, scale: float, i: int, lw: str) -> None:
+    """The Div must divide by exactly the weight scale, so that currents are integers."""
+    unscale = g.init(div.input[1], f"layer {i} current scale")
+    if unscale.size != 1 or float(unscale.reshape(())) != scale:
+        raise UnsupportedModelError(f"{lw}: Div {div.name!r} divides by {unscale.ravel().tolist()}, not the weight scale {scale!r}: currents would not be integers")
+
+
+def _conv_layer(g: _Graph, flatten: NodeProto, x: str, n_prev: int, i: int, lw: str) -> tuple[dict, float, str]:
+    """Reshape → Conv(·, Quant(W)) → Div → [Add] → Flatten before a LIF: the ConvLayer's fields, scale, weight kind."""
+    _check_flatten(flatten, lw)
+    bias, div = _bias_and_div(g, flatten.input[0], i, lw, conv=True)
     conv = g.node(div.input[0], ("Conv",), f"layer {i} scaled current")
     if len(conv.input) != 2:
         raise UnsupportedModelError(f"{lw}: Conv {conv.name!r} has a bias input; the layout adds the integer bias after the Div")
@@ -229,9 +245,7 @@ def _conv_layer(g: _Graph, flatten: NodeProto, x: str, n_prev: int, i: int, lw: 
     if len(pads) != 4 or len(set(pads)) != 1:
         raise UnsupportedModelError(f"{lw}: Conv {conv.name!r} has pads {pads}; only the same zero padding on every side is supported")
     in_shape = _map_input(g, conv.input[0], x, n_prev, i, lw)
-    unscale = g.init(div.input[1], f"layer {i} current scale")
-    if unscale.size != 1 or float(unscale.reshape(())) != scale:
-        raise UnsupportedModelError(f"{lw}: Div {div.name!r} divides by {unscale.ravel().tolist()}, not the weight scale {scale!r}: currents would not be integers")
+    _check_unscale(g, div, scale, i, lw)
     if bias is not None and bias.shape != (codes.shape[0],):
         raise ModelFileError(f"{lw}: bias has {bias.size} entries for {codes.shape[0]} output channels")
     layer = dict(weights=codes, in_shape=in_shape, stride=strides[0], padding=pads[0],
@@ -241,23 +255,14 @@ def _conv_layer(g: _Graph, flatten: NodeProto, x: str, n_prev: int, i: int, lw: 
 
 def _dense_layer(g: _Graph, current: str, x: str, n_prev: int, n_state: int, i: int, lw: str) -> tuple[dict, float, str]:
     """Quant → [Transpose] → MatMul → Div → [Add] before a LIF: the dense layer's weights and bias, scale, kind."""
-    add = g.optional(current, "Add")
-    bias = None
-    if add is not None:
-        bias = g.init(add.input[1], f"layer {i} bias").ravel()
-        if not np.array_equal(bias, np.rint(bias)):
-            raise UnsupportedModelError(f"{lw}: bias {add.input[1]!r} is not integer in units of the weight scale")
-        current = add.input[0]
-    div = g.node(current, ("Div",), f"layer {i} current")
+    bias, div = _bias_and_div(g, current, i, lw, conv=False)
     matmul = g.node(div.input[0], ("MatMul", "Conv"), f"layer {i} scaled current")
     if matmul.op_type == "Conv":
         raise ModelFileError(f"{lw}: Conv {matmul.name!r} must be followed by Div → [Add] → Flatten(axis 1) before the LIF")
     if matmul.input[0] != x:
         raise ModelFileError(f"{lw}: MatMul {matmul.name!r} reads {matmul.input[0]!r}, expected {x!r}")
     codes, scale, kind = _weights(g, matmul.input[1], i)
-    unscale = g.init(div.input[1], f"layer {i} current scale")
-    if unscale.size != 1 or float(unscale.reshape(())) != scale:
-        raise UnsupportedModelError(f"{lw}: Div {div.name!r} divides by {unscale.ravel().tolist()}, not the weight scale {scale!r}: currents would not be integers")
+    _check_unscale(g, div, scale, i, lw)
     if codes.shape != (n_state, n_prev):
         raise ModelFileError(f"{lw}: weights have shape {list(codes.shape)} (as [N, N_in]); the layer has {n_prev} inputs and {n_state} neurons")
     if bias is not None and bias.shape != (codes.shape[0],):
@@ -267,9 +272,7 @@ def _dense_layer(g: _Graph, current: str, x: str, n_prev: int, n_state: int, i: 
 
 def _pool_layer(g: _Graph, flatten: NodeProto, x: str, n_prev: int, i: int, lw: str) -> PoolLayer:
     """Reshape → MaxPool(k×k, stride k) → Flatten: the PoolLayer."""
-    _refuse_attrs(flatten, {"axis"}, lw)
-    if _attr(flatten, "axis", 1) != 1:
-        raise UnsupportedModelError(f"{lw}: Flatten {flatten.name!r} with axis {_attr(flatten, 'axis', 1)}; the layout flattens [B, C, H, W] at axis 1")
+    _check_flatten(flatten, lw)
     pool = g.node(flatten.input[0], ("MaxPool",), f"layer {i} pooled map")
     if len(pool.output) != 1:
         raise UnsupportedModelError(f"{lw}: MaxPool {pool.name!r} has an Indices output")
