@@ -195,3 +195,17 @@ def test_bad_layer_option_is_refused(tmp_path, capsys):
     out = tmp_path / "run"
     refused(["train", "--arch", "4c5-p2", "--layer", "4:weights=int8", "--out", str(out)], capsys, ["--layer", "layer 4 does not exist"])
     assert not out.exists()
+
+
+def test_a_checkpoint_from_before_arch_resumes(tmp_path):
+    from dataclasses import asdict
+
+    from snn2fpga.train.pipeline import check_run_folder
+
+    cfg = TrainConfig()
+    old = asdict(cfg)
+    del old["arch"], old["layers"]
+    torch.save({"model": {}, "epoch": 1, "meta": {"config": old}}, tmp_path / "model.pt")
+    check_run_folder(cfg, tmp_path, resume=True, overwrite=False)  # no error: the new settings are at their defaults
+    with pytest.raises(ValueError, match="arch"):
+        check_run_folder(TrainConfig(arch="4c5-p2"), tmp_path, resume=True, overwrite=False)

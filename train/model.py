@@ -159,6 +159,11 @@ class QuantSNN(nn.Module):
             if flat.numel() > QUANTILE_MAX:  # an evenly strided sample of the currents
                 flat = flat[:: -(-flat.numel() // QUANTILE_MAX)]
             theta = max(1.0, float(torch.quantile(flat, 1.0 - fire_rate)))
+            if isinstance(p.spec, ConvSpec):
+                # A conv's currents take few values (a small kernel on sparse input), so the quantile's own value can
+                # fire far more than fire_rate: take the smallest integer θ at or above it that fires at most that often.
+                while theta < 2 ** (lif.acc_bits - 1) - 1 and float((flat >= theta).float().mean()) > fire_rate:
+                    theta = float(np.floor(theta) + 1)
             lif.threshold.fill_(theta * float(self.scale(i)))
             x, _ = lif(cur, self.scale(i))
             i += 1

@@ -29,8 +29,9 @@ def check_run_folder(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool)
     """Refuse, before anything is written, to clobber a trained run or to resume it with other settings."""
     ckpt = out / CHECKPOINT
     if resume:
-        saved = read_checkpoint(ckpt)["meta"]["config"]
         mine = asdict(cfg)
+        # a setting added since the checkpoint was written (arch, layers) has its default there
+        saved = {"arch": None, "layers": [], **read_checkpoint(ckpt)["meta"]["config"]}
         for key in sorted(set(saved) | set(mine)):
             if key != "epochs" and saved.get(key) != mine.get(key):
                 raise ValueError(f"--resume: {ckpt} was trained with {key} = {saved.get(key)!r}, not {mine.get(key)!r}; "
