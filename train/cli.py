@@ -46,7 +46,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reset", default=d.reset, choices=RESETS)
     p.add_argument("--steps", type=positive_int, default=d.steps, help="time steps T per sample")
     p.add_argument("--pool", type=positive_int, default=None, help="spatial pooling factor of the input (default: the dataset's, 2 for N-MNIST, 4 for DVS128 and N-Cars, 1 for SHD)")
-    p.add_argument("--hidden", type=positive_int, nargs="+", default=d.hidden, help="hidden layer sizes")
+    p.add_argument("--hidden", type=positive_int, nargs="+", default=d.hidden, help="hidden layer sizes (dense layers; ignored with --arch)")
+    p.add_argument("--arch", default=d.arch, help="convolutional architecture, tokens joined by '-' from the input, e.g. "
+                   "12c5-p2-32c3-p2-fc128: <C>c<K>[x<Kw>][s<S>][p<P>] a conv of C channels, K×K kernel, stride S, zero "
+                   "padding P; p<k> an OR-pool over k×k windows (stride k); fc<N> a dense layer of N neurons. The output "
+                   "layer (one neuron per class) is appended. The input map is polarities × rows × columns after --pool. "
+                   "No batch norm is offered (docs/contract.md): biases (--bias) and thresholds are learned directly")
+    p.add_argument("--layer", dest="layers", action="append", default=[], metavar="L:KEY=VALUE[,…]",
+                   help="per-layer setting, repeatable: L is a LIF layer, 1-based (pools are not counted), 'first' or "
+                   "'last' (the output layer); keys weights, membrane, leak (k or 'none'), reset; e.g. "
+                   "--layer first:weights=int8 --layer last:weights=int8,membrane=full")
+    p.add_argument("--bias", action="store_true", default=d.bias, help="a learnable integer bias per neuron (per output channel of a conv)")
     p.add_argument("--acc-bits", type=positive_int, default=d.acc_bits, help="membrane accumulator width A")
     p.add_argument("--epochs", type=positive_int, default=d.epochs)
     p.add_argument("--batch-size", type=positive_int, default=d.batch_size)
@@ -69,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     """Train per the arguments; print the run folder, the accuracies and the time."""
     cfg = TrainConfig(
         dataset=args.dataset, data_dir=args.data_dir, weights=args.weights, membrane=args.membrane,
-        leak=args.leak, reset=args.reset, steps=args.steps, pool=args.pool, hidden=args.hidden,
+        leak=args.leak, reset=args.reset, steps=args.steps, pool=args.pool, hidden=args.hidden, arch=args.arch,
+        layers=args.layers, bias=args.bias,
         acc_bits=args.acc_bits, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         surrogate=args.surrogate, slope=args.slope, seed=args.seed, test_fraction=args.test_fraction,
     )

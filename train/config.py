@@ -7,8 +7,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
+from snn2fpga.core.arch import DenseSpec, PlannedLayer, PoolSpec, Spec, parse_arch, plan
+from snn2fpga.core.binning import pooled_size
 from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS, ContractError
+from snn2fpga.core.maps import MapShape
 from snn2fpga.train.data.datasets import DataSource
+from snn2fpga.train.layers import LayerSettings, resolve
 from snn2fpga.train.surrogate import SURROGATES
 
 
@@ -25,6 +29,8 @@ class TrainConfig:
     steps: int = 10
     pool: Optional[int] = None  # None: the dataset's default (2 for 34×34 N-MNIST, 4 for 128×128 DVS and N-Cars, 1 for SHD)
     hidden: list[int] = field(default_factory=lambda: [128])
+    arch: Optional[str] = None  # core/arch.py string, e.g. "8c5-p2-16c5-p2"; None: dense layers of `hidden`
+    layers: list[str] = field(default_factory=list)  # per-LIF-layer overrides, "last:weights=int8,membrane=full" (train/layers.py)
     bias: bool = False  # a learnable bias per neuron, rounded to integers in units of the weight scale
     acc_bits: int = 16
     epochs: int = 40
@@ -59,6 +65,29 @@ class TrainConfig:
                 raise ContractError(f"--{name.replace('_', '-')} must be ≥ 1, got {getattr(self, name)}")
         if not self.hidden or any(h < 1 for h in self.hidden):
             raise ContractError(f"--hidden must be positive layer sizes, got {self.hidden}")
+        self.layers = list(self.layers)
+        self.layer_settings()  # parses --arch and every --layer override: a bad one is named here, before any data
+
+    def specs(self) -> tuple[Spec, ...]:
+        """The hidden layers as architecture specs: parsed from `arch`, or `hidden` as dense layers."""
+        return parse_arch(self.arch) if self.arch is not None else tuple(DenseSpec(h) for h in self.hidden)
+
+    def layer_settings(self) -> list[LayerSettings]:
+        """Each LIF layer's quantizers, leak and reset (the output layer last): the global options, then `layers`."""
+        n_lif = sum(not isinstance(s, PoolSpec) for s in self.specs()) + 1
+        return resolve(LayerSettings(self.weights, self.membrane, self.leak, self.reset), self.layers, n_lif)
+
+    def input_shape(self) -> MapShape:
+        """The dataset's input map after pooling: channels = polarities, then rows and columns (core/binning.py)."""
+        from snn2fpga.train.data.datasets import DATASETS
+
+        sensor = DATASETS[self.dataset].sensor_size
+        width, height = pooled_size(sensor, int(self.pool))
+        return MapShape(sensor[2], height, width)
+
+    def plan(self, n_classes: int, in_shape: Optional[MapShape] = None) -> list[PlannedLayer]:
+        """Every layer's shapes on `in_shape` (default: the dataset's); ArchError names a layer with an empty map or a kernel too large."""
+        return plan(in_shape or self.input_shape(), self.specs(), n_classes)
 
     def data_source(self) -> DataSource:
         """What this run trains and tests on (recorded in metrics.json and the export)."""

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from snn2fpga.train.config import TrainConfig
-from snn2fpga.train.data.datasets import load_packed
+from snn2fpga.train.data.datasets import DATASETS, load_packed
 from snn2fpga.train.distributed import Placement
 from snn2fpga.train.plots import plot_curves, plot_raster
 from snn2fpga.core.files import atomic_write, write_json
@@ -29,8 +29,9 @@ def check_run_folder(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool)
     """Refuse, before anything is written, to clobber a trained run or to resume it with other settings."""
     ckpt = out / CHECKPOINT
     if resume:
-        saved = read_checkpoint(ckpt)["meta"]["config"]
         mine = asdict(cfg)
+        # a setting added since the checkpoint was written (arch, layers) has its default there
+        saved = {"arch": None, "layers": [], **read_checkpoint(ckpt)["meta"]["config"]}
         for key in sorted(set(saved) | set(mine)):
             if key != "epochs" and saved.get(key) != mine.get(key):
                 raise ValueError(f"--resume: {ckpt} was trained with {key} = {saved.get(key)!r}, not {mine.get(key)!r}; "
@@ -49,6 +50,8 @@ def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bo
     (`place.world` > 1) rank 0 bins the data first and alone writes files; the other
     ranks return an empty dict."""
     out = Path(out)
+    if cfg.arch is not None and cfg.dataset in DATASETS:  # an empty map or a kernel larger than its input is refused before any data is read
+        cfg.plan(len(DATASETS[cfg.dataset].classes))
     check_run_folder(cfg, out, resume, overwrite)
     t0 = time.perf_counter()
     if not place.main:
@@ -84,8 +87,10 @@ def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bo
         "golden_test_accuracy": float((g.label == test_y).mean()),
         "golden_agrees_with_model": bool(np.array_equal(g.label, pred)),
         "per_class_accuracy": per_class_accuracy(g.label, test_y, data.classes),
-        "thresholds": [layer.lif.threshold for layer in golden.layers],
-        "deltas": [layer.lif.delta for layer in golden.layers],
+        "thresholds": [golden.layers[i].lif.threshold for i in golden.lif_layers],
+        "deltas": [golden.layers[i].lif.delta for i in golden.lif_layers],
+        "layers": [{"kind": layer.kind, "n_out": layer.n_out, "out_shape": str(getattr(layer, "out_shape", layer.n_out))}
+                   for layer in golden.layers],
         "mean_spikes_per_step": [float(test_x.sum(axis=2).mean())] + [float(s.sum(axis=2).mean()) for s in g.spikes],
         "train_seconds": seconds,
         "device": str(place.device),
