@@ -6,7 +6,7 @@ import pytest
 from amaranth import Module, Signal, signed, unsigned
 from amaranth.sim import Simulator
 
-from snn2fpga.rtl.arith import csd_digits, times_const
+from snn2fpga.rtl.arith import csd_digits, divmod_const, times_const
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3, 5, 7, 10, 11, 23, 64, 255, 683, 43691])
@@ -46,3 +46,24 @@ def test_no_multiplier_cell_in_the_lif_lane():
 
     text = rtlil.convert(LIFUpdate(LIFParams(10, 2, "subtract", "int8", 5, 16), 9))
     assert "$mul" not in text
+
+
+@pytest.mark.parametrize(("divisor", "x_max"), [(1, 9), (2, 17), (3, 40), (5, 99), (6, 71), (7, 300), (12, 143), (34, 2311)])
+def test_divmod_const_is_exact_for_every_input(divisor, x_max):
+    """x // d and x % d by multiply-and-shift (the conv and pool address split), for every 0 ≤ x ≤ x_max."""
+    x = Signal(range(x_max + 1))
+    q, r = Signal(32), Signal(32)
+    m = Module()
+    quotient, remainder = divmod_const(x, divisor, x_max)
+    m.d.comb += [q.eq(quotient), r.eq(remainder)]
+    seen = []
+
+    async def bench(ctx):
+        for v in range(x_max + 1):
+            ctx.set(x, v)
+            seen.append((ctx.get(q), ctx.get(r)))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen == [divmod(v, divisor) for v in range(x_max + 1)]
