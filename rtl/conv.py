@@ -25,7 +25,6 @@ accumulates or ORs and takes addresses in any order, so the stream between layer
 from __future__ import annotations
 
 from amaranth import Module, Mux, Signal, Value
-from amaranth.lib import wiring
 
 from snn2fpga.core.golden import ConvLayer
 from snn2fpga.rtl.arith import divmod_const, times_const
