@@ -53,7 +53,7 @@ def get_board(name: str) -> Board:
 
 def weight_bits(network: GoldenNetwork) -> int:
     """Bits of the weight codes, the memory that decides whether a network fits a board."""
-    return sum(layer.n_out * layer.n_in * weight_code_bits(layer.weight_quant) for layer in network.layers)
+    return sum(layer.weights.size * weight_code_bits(layer.weight_quant) for layer in network.layers if layer.lif is not None)
 
 
 def check_fits(network: GoldenNetwork, board: Board) -> None:

@@ -45,11 +45,16 @@ def fifo_budget(network: GoldenNetwork, steps: int, lanes: int, units: int | Non
     params = CycleParams.from_network(network, lanes, steps, units)
     byte_cycles = BITS_PER_BYTE * divisor
     spike_bytes = 2 * byte_cycles
-    if params.rows[0] > spike_bytes:
-        raise BudgetError(f"the first layer takes {params.rows[0]} cycles a spike and the link delivers one every "
-                          f"{spike_bytes} cycles; choose a lower baud rate or more lanes")
+    # every input of every layer spiking at every step: the cost of one input spike is G_l (dense)
+    # or max(1, taps·G_l) (conv, which depends on where the spike is), `CycleParams.input_costs`
     sizes = [network.n_in] + [layer.n_out for layer in network.layers]
-    worst = schedule(params, np.tile(np.asarray(sizes, dtype=np.int64), (steps, 1)))
+    costs = [np.full(n, g, dtype=np.int64) if c is None else c.astype(np.int64)
+             for n, g, c in zip(sizes, params.event_rows, params.input_costs())]
+    if costs[0].max() > spike_bytes:
+        raise BudgetError(f"the first layer takes up to {costs[0].max()} cycles a spike and the link delivers one every "
+                          f"{spike_bytes} cycles; choose a lower baud rate or more lanes")
+    work = np.tile(np.array([c.sum() for c in costs], dtype=np.int64), (steps, 1))
+    worst = schedule(params, np.tile(np.asarray(sizes, dtype=np.int64), (steps, 1)), work)
     stalls = worst.accumulate_start[1:, 0] - worst.accumulate_end[:-1, 0]
     step_stall = int(stalls.max()) if stalls.size else 0
     tail = worst.cycles - int(worst.accumulate_end[-1, 0])

@@ -8,7 +8,16 @@ also `snn2fpga rtl`) and the `Manifest` it writes, the cycle model (`predict_cyc
 
 from snn2fpga.rtl.aer import aer_layout, aer_signature
 from snn2fpga.rtl.conv import ConvCore
-from snn2fpga.rtl.cycle_model import ConvGeometry, CycleParams, StepSchedule, acc_work, predict_cycles, schedule, spike_counts
+from snn2fpga.rtl.cycle_model import (
+    ConvGeometry,
+    CycleParams,
+    StepSchedule,
+    acc_work,
+    predict_cycles,
+    schedule,
+    spike_counts,
+    synaptic_ops,
+)
 from snn2fpga.rtl.generate import GenerateError, generate
 from snn2fpga.rtl.layer import LayerConfigError, LayerCore
 from snn2fpga.rtl.manifest import Manifest, ManifestError
@@ -30,6 +39,7 @@ __all__ = [
     "Stalls",
     "StepSchedule",
     "acc_work",
+    "synaptic_ops",
     "aer_layout",
     "aer_signature",
     "generate",

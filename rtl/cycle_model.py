@@ -265,6 +265,20 @@ def acc_work(params: CycleParams, inputs: np.ndarray, result) -> np.ndarray:
     return np.stack(out, axis=2)
 
 
+def synaptic_ops(network, inputs: np.ndarray, result) -> np.ndarray:
+    """[B, L] weights added per sample and layer: per input spike N (dense), valid taps × C_out (conv), none (pool)."""
+    inputs = np.asarray(inputs)
+    feeds = [inputs[None] if inputs.ndim == 2 else inputs] + list(result.spikes[:-1])
+    out = []
+    for f, layer in zip(feeds, network.layers):
+        f = np.asarray(f, dtype=np.int64)
+        if layer.kind == "conv":
+            out.append((f @ ConvGeometry.of(layer).taps()).sum(axis=1) * layer.out_shape.channels)
+        else:
+            out.append(f.sum(axis=(1, 2)) * (layer.n_out if layer.kind == "dense" else 0))
+    return np.stack(out, axis=1)
+
+
 def spike_counts(inputs: np.ndarray, result) -> np.ndarray:
     """[B, T, L+1] counts from input spikes [B, T, N_in] and a `GoldenResult`."""
     inputs = np.asarray(inputs)

@@ -21,7 +21,7 @@ from snn2fpga.core.contract import LIFParams, default_delta
 from snn2fpga.core.golden import GoldenNetwork, random_arch_network
 from snn2fpga.core.maps import MapShape
 from snn2fpga.core.paths import build_dir
-from snn2fpga.rtl.cycle_model import ConvGeometry, acc_work
+from snn2fpga.rtl.cycle_model import acc_work, synaptic_ops
 from snn2fpga.rtl.lint import lint
 from snn2fpga.rtl.point import layer_lanes, units_arg
 from snn2fpga.sim.batch import check, run_harness
@@ -46,19 +46,6 @@ def reference_network(x: np.ndarray) -> GoldenNetwork:
         layers.append(layer)
         h = GoldenNetwork([layer]).run(h).spikes[0] if layer.lif is not None else layer.spikes(h.reshape(-1, h.shape[-1])).reshape(*h.shape[:2], -1)
     return GoldenNetwork(layers)
-
-
-def synaptic_ops(net: GoldenNetwork, x: np.ndarray, result) -> np.ndarray:
-    """[B, L] weights added per sample: per input spike, valid taps × C_out (conv) or N (dense); pools none."""
-    feeds = [x] + list(result.spikes[:-1])
-    out = []
-    for f, layer in zip(feeds, net.layers):
-        f = np.asarray(f, dtype=np.int64)
-        if layer.kind == "conv":
-            out.append((f @ ConvGeometry.of(layer).taps()).sum(axis=1) * layer.out_shape.channels)
-        else:
-            out.append(f.sum(axis=(1, 2)) * (layer.n_out if layer.kind == "dense" else 0))
-    return np.stack(out, axis=1)
 
 
 def measure(net: GoldenNetwork, samples, lanes: int, units) -> dict:

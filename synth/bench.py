@@ -28,11 +28,11 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, spike_counts
+from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, spike_counts, synaptic_ops
 from snn2fpga.synth.errors import DoesNotFitError, MemoryMappingError, ToolError
-from snn2fpga.rtl.point import DEFAULT_LANES, DEFAULT_UNITS, DesignPoint
+from snn2fpga.rtl.point import DEFAULT_LANES, DEFAULT_UNITS, DesignPoint, layer_lanes
 from snn2fpga.synth.flow import synthesize
-from snn2fpga.synth.metrics import AIM_FACTOR, PUBLISHED, pareto_front, point_metrics, spiker_comparison, synaptic_ops
+from snn2fpga.synth.metrics import AIM_FACTOR, PUBLISHED, pareto_front, point_metrics, spiker_comparison
 from snn2fpga.export import test_split
 from snn2fpga.synth.model import ModelInfo, load_model
 from snn2fpga.synth.points import BenchPoint
@@ -49,6 +49,11 @@ PER_LANE_LANES = (16, 32, 64)  # also built with one LIF unit per lane (Q = P), 
 
 
 # ---- weight-width variants -------------------------------------------------------------------
+def own_quant(network: GoldenNetwork) -> str:
+    """The model's weight quantizer as the bench names it: its first LIF layer's."""
+    return network.layers[network.lif_layers[0]].weight_quant
+
+
 def weight_variant(network: GoldenNetwork, quant: str) -> GoldenNetwork:
     """The trained network re-expressed with `quant` weights (its own quantizer → itself).
 
@@ -60,9 +65,11 @@ def weight_variant(network: GoldenNetwork, quant: str) -> GoldenNetwork:
     not pick up multipliers the model itself does not have. The widths (weight memory,
     current accumulators, LIF datapath) are those of an intB model of this network.
     """
-    own = network.layers[0].weight_quant
-    if quant == own and all(layer.weight_quant == quant for layer in network.layers):
+    own = own_quant(network)
+    if quant == own and all(getattr(layer, "weight_quant", quant) == quant for layer in network.layers):
         return network
+    if any(layer.kind != "dense" for layer in network.layers):
+        raise ValueError(f"weight variant {quant!r}: variants are made from dense networks only (this one has conv or pool layers)")
     if not quant.startswith("int") or not quant[3:].isdigit() or not 3 <= int(quant[3:]) <= 8:
         raise ValueError(f"weight variant {quant!r}: use the model's own quantizer ({own}) or int3 … int8")
     shift = int(quant[3:]) - 2
@@ -93,10 +100,19 @@ def load_test_set(info: ModelInfo) -> TestSet:
     return TestSet(ds.test_x, ds.test_y, ds.name)
 
 
-def golden_counts(network: GoldenNetwork, test: TestSet) -> tuple[np.ndarray, float]:
-    """Spike counts [B, T, L+1] over the test set and the golden model's accuracy."""
+@dataclass(frozen=True)
+class GoldenRun:
+    """The golden model over the test set: what the cycle model and the SOP figures are computed from."""
+
+    result: object  # core GoldenResult
+    accuracy: float
+    sops: np.ndarray  # [B] synaptic operations per sample (rtl.synaptic_ops, summed over layers)
+
+
+def golden_run(network: GoldenNetwork, test: TestSet) -> GoldenRun:
+    """Run the golden model over the test set once; its spikes give cycles (conv needs which inputs spiked) and SOPs."""
     result = network.run(test.x)
-    return spike_counts(test.x, result), float((result.label == test.y).mean())
+    return GoldenRun(result, float((result.label == test.y).mean()), synaptic_ops(network, test.x, result).sum(axis=1))
 
 
 def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indices: Sequence[int],
@@ -110,7 +126,7 @@ def validate(network: GoldenNetwork, steps: int, lanes: int, test: TestSet, indi
     for i in indices:
         x = test.x[i]
         golden = network.run(x)
-        predicted = int(predict_cycles(CycleParams.from_network(network, lanes, steps, units), spike_counts(x, golden))[0])
+        predicted = int(predict_cycles(CycleParams.from_network(network, lanes, steps, units), golden, inputs=x)[0])
         run = run_top(network, steps, lanes, x, units=units)
         out["samples"].append({
             "index": i, "predicted_cycles": predicted, "simulated_cycles": int(run.cycles),
@@ -199,19 +215,17 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
               jobs: int = 1) -> dict:
     """The whole benchmark of one model; writes build/<name>/bench.json, bench.md, pareto.png."""
     info = model if isinstance(model, ModelInfo) else load_model(model)
-    own = info.network.layers[0].weight_quant
-    # the model's own weights first; int variants are made from a ternary model only
-    variants = [own] + ([v for v in variants if v != own] if own == "ternary" else [])
+    own = own_quant(info.network)
+    dense = all(layer.kind == "dense" for layer in info.network.layers)
+    # the model's own weights first; int variants are made from a dense ternary model only
+    variants = [own] + ([v for v in variants if v != own] if own == "ternary" and dense else [])
     root = Path(build) / info.name
     test = load_test_set(info)
-    sizes = [layer.n_out for layer in info.network.layers]
     t0 = time.perf_counter()
     nets, stats = {}, {}
     for v in variants:
-        net = weight_variant(info.network, v)
-        counts, acc = golden_counts(net, test)
-        nets[v] = net
-        stats[v] = {"counts": counts, "accuracy": acc, "sops": synaptic_ops(counts, sizes)}
+        nets[v] = weight_variant(info.network, v)
+        stats[v] = golden_run(nets[v], test)
     def point(v: str, p: int, q: Optional[int]) -> BenchPoint:
         out = root / "bench" / v / (f"p{p}" if q is None else f"p{p}-q{q}") / target
         log(f"[bench] {v} weights, P={p}, Q={q or p}: synthesizing for {target} → {out}")
@@ -228,8 +242,9 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
             synthesis = dict(status="failed", error=str(exc).splitlines()[0])
             log(f"[bench]   {v} P={p} Q={q or p} failed: {exc}")
         params = CycleParams.from_network(nets[v], p, info.steps, q)
-        cycles = predict_cycles(params, stats[v]["counts"])
-        metrics = point_metrics(cycles, stats[v]["sops"], synthesis.get("fmax_mhz"), p, sizes, params.clear_cycles(),
+        cycles = predict_cycles(params, stats[v].result, inputs=test.x)
+        lanes_per_layer = [layer_lanes(layer, p) for layer in nets[v].layers if layer.lif is not None]
+        metrics = point_metrics(cycles, stats[v].sops, synthesis.get("fmax_mhz"), lanes_per_layer, params.clear_cycles(),
                                 synthesis.get("lut"))
         bench_point = BenchPoint(v, DesignPoint(p, min(q or p, p)), q is None, str(out / "report.json"),
                                  metrics=metrics, **synthesis)
@@ -253,7 +268,7 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
             f"(P={default_lanes}, Q={units or default_lanes})")
         # the first samples and the slowest one (the most input spikes: the longest run)
         slowest = int(np.argmax(predict_cycles(CycleParams.from_network(info.network, default_lanes, info.steps, units),
-                                               stats[own]["counts"])))
+                                               stats[own].result, inputs=test.x)))
         picks = sorted(set(range(min(validate_samples - 1, len(test.x)))) | {slowest})
         validation = validate(info.network, info.steps, default_lanes, test, picks, units)
     result = {
@@ -261,8 +276,8 @@ def run_bench(model, *, target: str = "ecp5", lanes: Sequence[int] = SWEEP_LANES
         "name": info.name,
         "model": info.describe(),
         "test_set": {"dataset": test.dataset, "samples": int(len(test.x)),
-                     "accuracy": {v: round(s["accuracy"], 4) for v, s in stats.items()},
-                     "mean_spikes_per_step": {v: [round(float(c), 3) for c in s["counts"].mean(axis=(0, 1))]
+                     "accuracy": {v: round(s.accuracy, 4) for v, s in stats.items()},
+                     "mean_spikes_per_step": {v: [round(float(c), 3) for c in spike_counts(test.x, s.result).mean(axis=(0, 1))]
                                               for v, s in stats.items()}},
         "target": target,
         "pnr": pnr,

@@ -1,5 +1,5 @@
 """The benchmark's arithmetic: latency, throughput, synaptic operations, the comparison
-with the published designs. Pure functions of cycle counts, spike counts and Fmax, so the
+with the published designs. Pure functions of cycle counts, synaptic operations (`rtl.synaptic_ops`) and Fmax, so the
 tests check them on hand-computed numbers (tests/test_synth_bench.py); definitions in
 synth/bench.py and docs/synth.md.
 """
@@ -45,29 +45,18 @@ def cycle_stats(cycles) -> CycleStats:
                       int(np.percentile(c, 99, method="higher")), int(c.min()), int(c.max()))
 
 
-def synaptic_ops(counts: np.ndarray, layer_sizes: Sequence[int]) -> np.ndarray:
-    """SOPs per sample from spike counts [B, T, L+1] (input, then each layer) and N_l per layer."""
-    counts = np.asarray(counts, dtype=np.int64)
-    if counts.ndim == 2:
-        counts = counts[None]
-    if counts.shape[2] != len(layer_sizes) + 1:
-        raise ValueError(f"counts have {counts.shape[2]} columns, expected {len(layer_sizes) + 1} (input + layers)")
-    inputs_per_layer = counts[:, :, :-1].sum(axis=1)  # [B, L]: spikes into layer l over the sample
-    return inputs_per_layer @ np.asarray(layer_sizes, dtype=np.int64)
+def lane_bound(layer_lanes: Sequence[int]) -> int:
+    """Synaptic operations a cycle if the widest layer's lanes (P_l, `rtl.point.layer_lanes`) were busy every cycle."""
+    return max(layer_lanes)
 
 
-def lane_bound(lanes: int, layer_sizes: Sequence[int]) -> int:
-    """Synaptic operations a cycle if the widest layer's lanes were busy every cycle."""
-    return max(min(lanes, n) for n in layer_sizes)
-
-
-def point_metrics(cycles, sops, fmax_mhz: Optional[float], lanes: int, layer_sizes: Sequence[int],
+def point_metrics(cycles, sops, fmax_mhz: Optional[float], layer_lanes: Sequence[int],
                   clear_cycles: int, lut: Optional[int]) -> PointMetrics:
     """Latency / throughput / SOP figures of one design point (cycles and SOPs per test sample)."""
     stats = cycle_stats(cycles)
     sops = np.asarray(sops, dtype=np.float64)
     sop_per_cycle = float(sops.sum() / np.asarray(cycles, dtype=np.float64).sum())
-    bound = lane_bound(lanes, layer_sizes)
+    bound = lane_bound(layer_lanes)
     base = PointMetrics(cycles=stats, sop_per_sample=float(sops.mean()), sop_per_cycle=round(sop_per_cycle, 3),
                         lane_bound=bound, lane_efficiency=round(sop_per_cycle / bound, 4),
                         cycles_at_bound=float(sops.mean() / bound))

@@ -134,3 +134,15 @@ def test_a_real_serial_port_that_does_not_answer_times_out():
         os.close(slave)
     with pytest.raises(PortError, match="/dev/nonexistent-tty: cannot open"):
         SerialLink("/dev/nonexistent-tty", 115_200)
+
+
+def test_the_fifo_budget_of_a_conv_net_costs_a_spike_by_its_taps():
+    """2×12×12 → 16c3p1: a centre spike takes 9 taps × ⌈16/P⌉ cycles, a corner 4×; the worst (centre) sets the limit."""
+    from snn2fpga.core.golden import random_arch_network
+    from snn2fpga.core.maps import MapShape
+
+    net = random_arch_network(MapShape(2, 12, 12), "16c3p1-p2", 10, "ternary", LIF)
+    budget = fifo_budget(net, 10, 16, 1, 25)  # 9 cycles a centre spike, a spike every 500 cycles (2 bytes of 10 bits)
+    assert budget.step_stall > 0 and budget.depth & (budget.depth - 1) == 0
+    with pytest.raises(BudgetError, match="up to 36 cycles a spike"):
+        fifo_budget(net, 10, 4, 1, 1)  # 9 taps × ⌈16/4⌉ = 36 cycles, a spike every 20

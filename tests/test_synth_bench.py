@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from snn2fpga.core.records import RecordError
-from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles
+from snn2fpga.rtl.cycle_model import CycleParams, predict_cycles, synaptic_ops
 from snn2fpga.rtl.point import DesignPoint
 from snn2fpga.synth.bench import _plan, bench_markdown, weight_variant
 from snn2fpga.synth.metrics import (
@@ -17,11 +17,11 @@ from snn2fpga.synth.metrics import (
     point_metrics,
     samples_per_second,
     spiker_comparison,
-    synaptic_ops,
 )
 from snn2fpga.synth.points import BenchPoint, Latency, PointMetrics
 from snn2fpga.core.contract import LIFParams
-from snn2fpga.core.golden import random_network
+from snn2fpga.core.golden import ConvLayer, GoldenNetwork, PoolLayer, QuantLayer, random_network
+from snn2fpga.core.maps import MapShape
 
 
 def test_latency_and_throughput_from_cycles_and_fmax():
@@ -45,20 +45,34 @@ def test_cycle_stats_p99_is_a_cycle_count_some_sample_took():
 
 
 def test_synaptic_ops_are_input_spikes_times_layer_width():
-    # one sample, T = 2, a 4 → 3 → 2 network: step 0: 2 input spikes, 1 hidden, 0 out; step 1: 3, 2, 1
-    counts = np.array([[[2, 1, 0], [3, 2, 1]]])
+    # one sample, T = 2, a 4 → 3 → 2 network: step 0: 2 input spikes, 1 hidden; step 1: 3 input, 2 hidden
+    lif = LIFParams(threshold=1, leak_shift=None, reset="zero", membrane="full", delta=1, acc_bits=8)
+    net = GoldenNetwork([QuantLayer(np.ones((3, 4), int), "ternary", lif), QuantLayer(np.ones((2, 3), int), "ternary", lif)])
+
+    class Result:  # the hidden spikes as given, not as the network would make them
+        spikes = [np.array([[[1, 0, 0], [1, 1, 0]]]), np.zeros((1, 2, 2))]
+
+    x = np.array([[[1, 1, 0, 0], [1, 1, 1, 0]]])
     # layer 0: (2 + 3) input spikes × 3 neurons = 15; layer 1: (1 + 2) hidden spikes × 2 neurons = 6
-    assert synaptic_ops(counts, [3, 2]).tolist() == [21]
-    assert synaptic_ops(counts[0], [3, 2]).tolist() == [21]
-    with pytest.raises(ValueError, match="columns"):
-        synaptic_ops(counts, [3])
-    assert lane_bound(16, [128, 10]) == 16 and lane_bound(256, [128, 10]) == 128 and lane_bound(4, [3, 2]) == 3
+    assert synaptic_ops(net, x, Result).tolist() == [[15, 6]]
+    assert lane_bound([16, 10]) == 16 and lane_bound([3, 2]) == 3
+
+
+def test_synaptic_ops_of_conv_count_valid_taps_and_pools_none():
+    """1×3×3 map, 2c3p1 conv: the centre pixel reaches all 9 taps, a corner 4; × 2 channels; the pool adds none."""
+    lif = LIFParams(threshold=1, leak_shift=None, reset="zero", membrane="full", delta=1, acc_bits=8)
+    conv = ConvLayer(np.ones((2, 1, 3, 3), int), "ternary", lif, MapShape(1, 3, 3), 1, 1)
+    net = GoldenNetwork([conv, PoolLayer(MapShape(2, 3, 3), 3), QuantLayer(np.ones((2, 2), int), "ternary", lif)])
+    x = np.zeros((1, 1, 9), np.uint8)
+    x[0, 0, 4] = x[0, 0, 0] = 1  # centre and corner
+    sops = synaptic_ops(net, x, net.run(x))
+    assert sops[0, :2].tolist() == [(9 + 4) * 2, 0]
 
 
 def test_point_metrics_on_hand_numbers():
     cycles = np.array([1000, 3000])
     sops = np.array([8000, 16000])
-    m = point_metrics(cycles, sops, fmax_mhz=50.0, lanes=16, layer_sizes=[128, 10], clear_cycles=10, lut=2000)
+    m = point_metrics(cycles, sops, fmax_mhz=50.0, layer_lanes=[16, 10], clear_cycles=10, lut=2000)
     assert m.cycles.mean == 2000.0 and m.cycles.p99 == 3000
     assert m.latency_us == Latency(mean=40.0, p99=60.0, max=60.0)
     assert m.samples_per_s == pytest.approx(50e6 / 2011, abs=0.05)
@@ -66,7 +80,7 @@ def test_point_metrics_on_hand_numbers():
     assert m.lane_bound == 16 and m.lane_efficiency == pytest.approx(6 / 16)
     assert m.cycles_at_bound == pytest.approx(12000 / 16) and m.latency_at_bound_us == pytest.approx(15.0)
     assert m.lut_x_latency == pytest.approx(2000 * 40.0)
-    no_fmax = point_metrics(cycles, sops, None, 16, [128, 10], 10, 2000)
+    no_fmax = point_metrics(cycles, sops, None, [16, 10], 10, 2000)
     assert no_fmax.latency_us is None and no_fmax.samples_per_s is None and no_fmax.sop_per_cycle == 6.0
 
 
@@ -111,7 +125,7 @@ def test_plan_and_markdown():
     net = random_network([20, 6, 3], "ternary", lif, seed=4)
     counts = np.array([[[3, 2, 1]] * 4])
     cycles = predict_cycles(CycleParams.from_network(net, 2, 4), counts)
-    point = _point(point_metrics(cycles, synaptic_ops(counts, [6, 3]), 50.0, 2, [6, 3], 5, 500))
+    point = _point(point_metrics(cycles, np.array([(3 * 6 + 2 * 3) * 4]), 50.0, [2, 2], 5, 500))
     result = {"model": {"path": "tiny", "sizes": [20, 6, 3], "steps": 4}, "target": "ecp5",
               "test_set": {"dataset": "x", "samples": 1, "accuracy": {"ternary": 1.0},
                            "mean_spikes_per_step": {"ternary": [3, 2, 1]}},
@@ -132,13 +146,13 @@ def _point(metrics: PointMetrics, **synthesis) -> BenchPoint:
 
 def test_bench_points_round_trip_through_bench_json_layout():
     cycles, sops = np.array([1000, 3000]), np.array([8000, 16000])
-    ok = _point(point_metrics(cycles, sops, 50.0, 2, [6, 3], 5, 500))
+    ok = _point(point_metrics(cycles, sops, 50.0, [2, 2], 5, 500))
     d = ok.to_dict()
     assert list(d)[:15] == ["weights", "lanes", "units", "per_lane", "report", "status", "device", "lut", "ff", "bram",
                             "dsp", "lut_pnr", "fmax_mhz", "timing_met", "runtime_s"]
     assert d["cycles"]["p99"] == 3000 and d["latency_us"]["mean"] == 40.0 and "latency_at_bound_us" in d
     assert BenchPoint.from_dict(d, "bench.json") == ok
-    no_fmax = point_metrics(cycles, sops, None, 2, [6, 3], 5, None)
+    no_fmax = point_metrics(cycles, sops, None, [2, 2], 5, None)
     unfit = _point(no_fmax, status="does_not_fit", device=None, lut=None, ff=None, bram=None, dsp=None, fmax_mhz=None,
                    runtime_s=None, over=("TRELLIS_COMB",), utilization={"TRELLIS_COMB": {"used": 30000, "available": 24288}})
     d = unfit.to_dict()
@@ -151,7 +165,7 @@ def test_bench_points_round_trip_through_bench_json_layout():
 
 
 def test_a_bad_bench_point_names_the_file_and_the_field():
-    good = _point(point_metrics(np.array([1000]), np.array([8000]), 50.0, 2, [6, 3], 5, 500)).to_dict()
+    good = _point(point_metrics(np.array([1000]), np.array([8000]), 50.0, [2, 2], 5, 500)).to_dict()
     for field, value, says in (("lut", -3, "field 'lut' must be a non-negative integer, got -3"),
                                ("status", "maybe", "field 'status' must be one of 'ok', 'does_not_fit', 'failed'"),
                                ("cycles", {"mean": 1.0}, "field 'cycles.p50' is missing"),
