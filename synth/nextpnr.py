@@ -95,6 +95,8 @@ def diagnose(log_text: str, device: Device, target: Target, log: Path | None = N
 
     design: Yosys' counts ({"bram": n, "dsp": n}) for resources the device may lack entirely."""
     util = parse_utilization(log_text)
+    if not util and not _NO_BELS.search(log_text):  # stopped before packing (a bad option or package): not a fit question
+        return
     for key, resource in PNR_RESOURCE.get(target.name, {}).items():
         used = (design or {}).get(key) or 0
         if used and resource not in util:

