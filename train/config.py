@@ -35,6 +35,16 @@ class TrainConfig:
     fire_rate: float = 0.1  # threshold calibration: fraction of first-step currents above θ
     seed: int = 0
     test_fraction: float = 0.2
+    # Training method and cost-aware terms (train/methods/; DESIGN §8). Defaults: plain BPTT on spike counts.
+    method: str = "bptt"  # bptt | cbp | hybrid
+    loss: str = "count"  # count: CE of spike counts; tet: mean over steps of CE of each step's spikes (TET)
+    activity: float = 0.0  # λ of the spike-count penalty: λ · hidden spikes per sample per step
+    cbp_lr_lambda: float = 1e-3  # CBP: step of the multipliers' gradient ascent
+    cbp_period: int = 2  # CBP: the window narrows at least every this many epochs (sooner when the Lagrangian stalls)
+    ann_epochs: int = 20  # hybrid: epochs of the quantized ReLU ANN before conversion
+    balance: float = 99.9  # hybrid: threshold balancing percentile of each layer's currents (100 = the maximum)
+    stdb_alpha: float = 0.3  # STDB surrogate α·exp(−β·Δt)
+    stdb_beta: float = 0.01
 
     def __post_init__(self) -> None:
         checks = [
@@ -59,6 +69,9 @@ class TrainConfig:
                 raise ContractError(f"--{name.replace('_', '-')} must be ≥ 1, got {getattr(self, name)}")
         if not self.hidden or any(h < 1 for h in self.hidden):
             raise ContractError(f"--hidden must be positive layer sizes, got {self.hidden}")
+        from snn2fpga.train.methods import check_method
+
+        check_method(self)
 
     def data_source(self) -> DataSource:
         """What this run trains and tests on (recorded in metrics.json and the export)."""

@@ -75,8 +75,9 @@ class QuantSNN(nn.Module):
             x = s
         return spikes, codes
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_all(x)[0][-1].sum(dim=1)
+    def forward(self, x: torch.Tensor, all_layers: bool = False) -> torch.Tensor | list[torch.Tensor]:
+        """The output layer's spike counts [B, N_out]; with `all_layers`, every layer's spikes [B, T, N_l]."""
+        return self.forward_all(x)[0] if all_layers else self.forward_all(x)[0][-1].sum(dim=1)
 
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, fire_rate: float) -> None:
