@@ -207,3 +207,45 @@ def test_static_digits_rate_code_is_seeded_on_only_and_spans_the_sample():
     per_pixel = np.zeros((34, 34))
     np.add.at(per_pixel, (a["y"], a["x"]), 1)
     assert per_pixel.max() > 5 and per_pixel[:3, :3].sum() == 0
+
+
+# ---- hybrid: ANN → IF/subtract SNN → STDB ----
+
+def test_steps_since_spike_counts_from_the_last_earlier_spike():
+    from snn2fpga.train.lif_fn import NEVER, steps_since_spike
+
+    fired = torch.tensor([[0, 1], [1, 0], [0, 0], [1, 1]], dtype=torch.bool)[:, None, :]  # [T=4, B=1, N=2]
+    since = steps_since_spike(fired)[:, 0].tolist()
+    assert since == [[NEVER, NEVER], [NEVER + 1, 1], [1, 2], [2, 3]]
+
+
+def test_stdb_surrogate_gradient_is_alpha_exp_minus_beta_dt_over_theta():
+    from snn2fpga.train.neuron import QuantLIF
+
+    lif = QuantLIF("full", None, "subtract", 16)
+    lif.use_stdb(0.3, 0.5)
+    lif.threshold.data.fill_(2.0)
+    current = torch.tensor([[[3.0], [0.0], [0.0], [2.0]]], requires_grad=True)  # spikes at t = 0 and t = 3
+    spikes, _ = lif(current, torch.tensor(1.0))
+    assert spikes.flatten().tolist() == [1, 0, 0, 1]
+    grad_t3 = torch.autograd.grad(spikes[0, 3, 0], current)[0]
+    # the last step only sees its own spike: ds/du = α·exp(−β·Δt)/θ with Δt = 3 − 0
+    assert abs(float(grad_t3[0, 3, 0]) - 0.3 * np.exp(-0.5 * 3) / 2) < 1e-7
+
+
+def test_hybrid_converts_ann_to_if_subtract_snn_and_fine_tunes_golden_exact(tmp_path):
+    from snn2fpga.train.methods.hybrid import prepare
+
+    x, y = tiny_data(n=60)
+    cfg = TrainConfig(method="hybrid", leak=None, reset="subtract", hidden=[16], epochs=2, ann_epochs=15, batch_size=8,
+                      weights="int4", membrane="full", lr=1e-2)
+    snn, report = prepare(cfg, pack(x, y), x, y, 3)
+    assert report["ann_accuracy"] > 0.8 and report["converted_accuracy"] > 0.6, report
+    assert all(lif.surrogate == "stdb" for lif in snn.lifs)
+    assert_golden_equal(snn, x)
+    layers = snn.to_golden().layers
+    assert all(layer.lif.leak_shift is None and layer.lif.reset == "subtract" for layer in layers)
+    assert [layer.lif.threshold for layer in layers] == report["thresholds_balanced"]
+    tuned, history, _ = train_model(cfg, pack(x, y), x, y, 3, tmp_path, progress=False, model=snn)
+    assert_golden_equal(tuned, x)
+    assert len(history) == 2

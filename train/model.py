@@ -27,6 +27,9 @@ class QuantSNN(nn.Module):
         self.lifs = nn.ModuleList(
             QuantLIF(cfg.membrane, cfg.leak, cfg.reset, cfg.acc_bits, cfg.surrogate, cfg.slope) for _ in self.fcs
         )
+        if cfg.method == "hybrid" or cfg.surrogate == "stdb":  # hybrid: an ANN converted, fine-tuned with STDB
+            for lif in self.lifs:
+                lif.use_stdb(cfg.stdb_alpha, cfg.stdb_beta)
         # Real-unit biases (None: no bias), rounded to integers in units of the weight scale in the forward pass.
         self.biases = nn.ParameterList(nn.Parameter(torch.zeros(b)) for b in sizes[1:]) if cfg.bias else None
         if unit_scale(cfg.weights):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -65,9 +66,19 @@ def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bo
                 (out / name).unlink(missing_ok=True)
         atomic_write(out / "config.json", cfg.save)
     n_classes = len(data.classes)
+    start, hybrid = None, None
+    if cfg.method == "hybrid":  # ANN → converted SNN, then fine-tuned below (train/methods/hybrid.py)
+        from snn2fpga.train.methods.hybrid import HYBRID_REPORT, prepare
+
+        if resume:
+            hybrid = json.loads((out / HYBRID_REPORT).read_text())
+        else:
+            start, hybrid = prepare(cfg, data.train, test_x, test_y, n_classes)
+            if place.main:
+                write_json(out / HYBRID_REPORT, hybrid)
     model, history, seconds = train_model(
         cfg, data.train, test_x, test_y, n_classes, out, resume=resume, on_batch=on_batch,
-        progress=progress, place=place, workers=workers,
+        progress=progress, place=place, workers=workers, model=start,
     )
     if not place.main:
         return {}
@@ -93,6 +104,12 @@ def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bo
         "data_seconds": data_seconds,
         "history": history,
     }
+    if hybrid is not None:
+        metrics["hybrid"] = {**hybrid, "fine_tuned_accuracy": test_acc}
+    if cfg.weights in ("binary", "ternary"):
+        from snn2fpga.train.methods.cbp import near_level_fraction
+
+        metrics["latent_near_level"] = near_level_fraction(model, cfg.weights)
     write_json(out / "metrics.json", metrics)
     plot_curves(history, out / "curves.png")
     plot_raster(
