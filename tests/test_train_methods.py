@@ -249,3 +249,29 @@ def test_hybrid_converts_ann_to_if_subtract_snn_and_fine_tunes_golden_exact(tmp_
     tuned, history, _ = train_model(cfg, pack(x, y), x, y, 3, tmp_path, progress=False, model=snn)
     assert_golden_equal(tuned, x)
     assert len(history) == 2
+
+
+# ---- structured pruning ----
+
+def test_pruned_network_spikes_as_the_gated_one_and_golden(tmp_path):
+    from snn2fpga.train.methods.prune import prune
+
+    x, y = tiny_data()
+    cfg = TrainConfig(hidden=[24], epochs=12, batch_size=8, weights="ternary", membrane="ternary", prune=0.05, lr=2e-2)
+    gated, history, _ = train_model(cfg, pack(x, y), x[:16], y[:16], 3, tmp_path, progress=False)
+    n_open = int((gated.gates[0] > 0).sum())
+    assert history[-1]["open_gates"] == [n_open] and 0 < n_open < 24  # the penalty closed some gates, not all
+    small, small_cfg = prune(gated, cfg)
+    assert small_cfg.hidden == [n_open] and small.fcs[0].weight.shape[0] == n_open and small.fcs[1].weight.shape[1] == n_open
+    keep = torch.nonzero(gated.gates[0] > 0).flatten()
+    with torch.no_grad():
+        s_gated = gated.eval().forward_all(torch.from_numpy(x).float())[0]
+        s_small = small.forward_all(torch.from_numpy(x).float())[0]
+    assert torch.equal(s_gated[0][:, :, keep], s_small[0]) and torch.equal(s_gated[1], s_small[1])
+    assert_golden_equal(small, x)
+    assert small.to_golden().layers[0].n_out == n_open
+
+
+def test_prune_needs_unit_scale_weights(tmp_path, capsys):
+    out = tmp_path / "runs" / "r"
+    refused(["train", "--out", str(out), "--prune", "0.1", "--weights", "int4"], capsys, out, "--prune removes neurons exactly")

@@ -64,6 +64,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cbp-period", type=positive_int, default=d.cbp_period, help="CBP: narrow the window at least every N epochs")
     p.add_argument("--ann-epochs", type=positive_int, default=d.ann_epochs, help="hybrid: ANN training epochs")
     p.add_argument("--balance", type=positive_float, default=d.balance, help="hybrid: threshold-balancing percentile (100 = max)")
+    p.add_argument("--prune", type=float, default=d.prune, help="λ of the L1 penalty on learned hidden-neuron gates; "
+                   "closed gates' neurons are removed after training (binary/ternary weights)")
     p.add_argument("--out", default=None, help="run folder (default runs/<dataset>-<weights>-<membrane>)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue the run in --out from its model.pt (same settings)")
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         acc_bits=args.acc_bits, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         surrogate=args.surrogate, slope=args.slope, seed=args.seed, test_fraction=args.test_fraction,
         method=args.method, loss=args.loss, activity=args.activity, cbp_lr_lambda=args.cbp_lr_lambda,
-        cbp_period=args.cbp_period, ann_epochs=args.ann_epochs, balance=args.balance,
+        cbp_period=args.cbp_period, ann_epochs=args.ann_epochs, balance=args.balance, prune=args.prune,
     )
     from snn2fpga.train.distributed import leave, placement
     from snn2fpga.train.pipeline import run_training

@@ -45,6 +45,7 @@ class TrainConfig:
     balance: float = 99.9  # hybrid: threshold balancing percentile of each layer's currents (100 = the maximum)
     stdb_alpha: float = 0.3  # STDB surrogate α·exp(−β·Δt)
     stdb_beta: float = 0.01
+    prune: float = 0.0  # λ of the L1 penalty on learned hidden-neuron gates; gated-off neurons are removed after training
 
     def __post_init__(self) -> None:
         checks = [

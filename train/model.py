@@ -14,6 +14,9 @@ from snn2fpga.train.neuron import QuantLIF, _ste
 from snn2fpga.train.quant import unit_scale, weight_quant_kwargs
 
 
+GATE_INIT = 0.25  # learned gates (--prune) start open, a short way above 0 (Adam moves them ~lr per step)
+
+
 class QuantSNN(nn.Module):
     """Feed-forward SNN over input spikes [B, T, N_in]; returns the last layer's spike counts."""
 
@@ -32,6 +35,8 @@ class QuantSNN(nn.Module):
                 lif.use_stdb(cfg.stdb_alpha, cfg.stdb_beta)
         # Real-unit biases (None: no bias), rounded to integers in units of the weight scale in the forward pass.
         self.biases = nn.ParameterList(nn.Parameter(torch.zeros(b)) for b in sizes[1:]) if cfg.bias else None
+        # Learned hidden-neuron gates (--prune): a neuron whose gate is ≤ 0 is silenced, then removed (train/methods/prune.py).
+        self.gates = nn.ParameterList(nn.Parameter(torch.full((h,), GATE_INIT)) for h in cfg.hidden) if cfg.prune > 0 else None
         if unit_scale(cfg.weights):
             # Unit-scale quantizers round the latent weight itself: start it where codes vary.
             for fc in self.fcs:
@@ -73,6 +78,9 @@ class QuantSNN(nn.Module):
         spikes, codes = [], []
         for i, (lif, (weight, scale)) in enumerate(zip(self.lifs, self.quant_weights())):
             s, m = lif(self.with_bias(i, self.currents(x, weight, scale), scale), scale)
+            if self.gates is not None and i < len(self.gates):  # open gate: 1 forward, clamp(g, 0, 1) backward
+                g = self.gates[i]
+                s = s * _ste(torch.clamp(g, 0.0, 1.0), (g > 0).to(s.dtype))
             spikes.append(s)
             codes.append(m)
             x = s

@@ -13,6 +13,7 @@ import torch
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.train.data.datasets import load_packed
 from snn2fpga.train.distributed import Placement
+from snn2fpga.train.methods.cost import layer_rows, predicted_cycles
 from snn2fpga.train.plots import plot_curves, plot_raster
 from snn2fpga.core.files import atomic_write, write_json
 from snn2fpga.train.trainer import BEST_CHECKPOINT, CHECKPOINT, METRICS_CSV, evaluate, read_checkpoint, train_model
@@ -82,6 +83,17 @@ def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bo
     )
     if not place.main:
         return {}
+    pruned_from = None
+    if cfg.prune > 0:  # the gated-off hidden neurons removed: model.pt and config.json now hold the smaller network
+        from snn2fpga.train.methods.prune import prune
+
+        pruned_from = list(cfg.hidden)
+        model, cfg = prune(model, cfg)
+        state = read_checkpoint(out / CHECKPOINT)
+        state["model"] = model.state_dict()
+        state["meta"]["config"] = asdict(cfg)
+        atomic_write(out / CHECKPOINT, lambda tmp: torch.save(state, tmp))
+        atomic_write(out / "config.json", cfg.save)
     test_acc, pred = evaluate(model, test_x, test_y)
     golden = model.to_golden()
     g = golden.run(test_x)
@@ -104,6 +116,10 @@ def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bo
         "data_seconds": data_seconds,
         "history": history,
     }
+    counts = np.stack([test_x.sum(axis=2)] + [s.sum(axis=2) for s in g.spikes], axis=2)
+    metrics["predicted_cycles"] = float(predicted_cycles(counts, layer_rows([s.shape[2] for s in g.spikes])).mean())
+    if pruned_from is not None:
+        metrics["pruned_from_hidden"] = pruned_from
     if hybrid is not None:
         metrics["hybrid"] = {**hybrid, "fine_tuned_accuracy": test_acc}
     if cfg.weights in ("binary", "ternary"):

@@ -36,5 +36,10 @@ def check_method(cfg: "TrainConfig") -> None:
                             f"--reset {cfg.reset})")
     if cfg.method == "hybrid" and not 0 < cfg.balance <= 100:
         raise ContractError(f"--balance is a percentile in (0, 100], got {cfg.balance}")
+    if cfg.prune < 0:
+        raise ContractError(f"--prune must be ≥ 0, got {cfg.prune}")
+    if cfg.prune > 0 and cfg.weights not in CBP_WEIGHTS:
+        raise ContractError(f"--prune removes neurons exactly only with unit-scale weights (a statistics-based scale changes "
+                            f"when rows go), not --weights {cfg.weights}; choose --weights {' or '.join(CBP_WEIGHTS)}")
     if cfg.cbp_lr_lambda <= 0 or cfg.cbp_period < 1 or cfg.ann_epochs < 1:
         raise ContractError("--cbp-lr-lambda must be > 0, --cbp-period and --ann-epochs ≥ 1")

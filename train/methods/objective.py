@@ -9,6 +9,7 @@ from torch.nn import functional as F
 
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.train.methods.cbp import CBP
+from snn2fpga.train.methods.prune import gate_penalty
 
 
 def tet_loss(out_spikes: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -30,7 +31,8 @@ class Objective:
     """Loss and hooks of one run; plain BPTT with the count loss is exactly F.cross_entropy(counts, y)."""
 
     def __init__(self, cfg: TrainConfig, model: torch.nn.Module) -> None:
-        self.loss_kind, self.activity = cfg.loss, cfg.activity
+        self.loss_kind, self.activity, self.prune = cfg.loss, cfg.activity, cfg.prune
+        self.model = model
         self.cbp: Optional[CBP] = CBP(model, cfg) if cfg.method == "cbp" else None
 
     @property
@@ -50,11 +52,16 @@ class Objective:
                 loss = loss + self.activity * activity_penalty(out)
         if self.cbp is not None:
             loss = loss + self.cbp.penalty()
+        if self.prune > 0:
+            loss = loss + self.prune * gate_penalty(self.model)
         return loss, counts
 
     def end_epoch(self, train_loss: float) -> dict:
         """Per-epoch schedule steps; extra history columns."""
-        return {} if self.cbp is None else self.cbp.end_epoch(train_loss)
+        extra = {} if self.cbp is None else self.cbp.end_epoch(train_loss)
+        if self.prune > 0:
+            extra["open_gates"] = [int((g > 0).sum()) for g in self.model.gates]
+        return extra
 
     def state_dict(self) -> dict:
         return {} if self.cbp is None else {"cbp": self.cbp.state_dict()}
