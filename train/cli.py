@@ -12,6 +12,7 @@ from snn2fpga.core.contract import MEMBRANE_QUANTS, RESETS, WEIGHT_QUANTS
 from snn2fpga.core.paths import RUNS
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.train.device import DEVICES
+from snn2fpga.train.methods import LOSSES, METHODS
 from snn2fpga.train.trainer import CHECKPOINT
 from snn2fpga.train.surrogate import SURROGATES
 
@@ -38,7 +39,7 @@ def _test_fraction(text: str) -> float:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The training options; every default comes from TrainConfig."""
     d = TrainConfig()
-    p.add_argument("--dataset", default=d.dataset, help="saccade-digits | dvs-motions (embedded, generated offline) | nmnist | dvsgesture | ncars | shd | cifar10-dvs (need --data-dir)")
+    p.add_argument("--dataset", default=d.dataset, help="saccade-digits | static-digits (rate-coded 8×8 digits) | dvs-motions (embedded, generated offline) | nmnist | dvsgesture | ncars | shd | cifar10-dvs (need --data-dir)")
     p.add_argument("--data-dir", default=d.data_dir, help="dataset folder (nmnist: the folder holding Train/; dvsgesture: the DvsGesture folder; ncars: the folder holding n-cars_train/ and n-cars_test/; shd: the folder holding shd_train.h5 and shd_test.h5; cifar10-dvs: the folder holding airplane/ … truck/)")
     p.add_argument("--weights", default=d.weights, choices=WEIGHT_QUANTS, help="weight quantizer")
     p.add_argument("--membrane", default=d.membrane, choices=MEMBRANE_QUANTS, help="stored-membrane quantizer")
@@ -65,6 +66,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--slope", type=positive_float, default=d.slope, help="surrogate slope")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--test-fraction", type=_test_fraction, default=d.test_fraction, help="held-out fraction when the dataset has no Test/ split")
+    p.add_argument("--method", default=d.method, choices=METHODS, help="bptt: surrogate BPTT; cbp: constrained backprop "
+                   "(binary/ternary weights); hybrid: quantized ReLU ANN → IF/subtract SNN → STDB fine-tune (--leak none)")
+    p.add_argument("--loss", default=d.loss, choices=LOSSES, help="count: cross-entropy of spike counts; tet: mean over steps (TET)")
+    p.add_argument("--activity", type=float, default=d.activity, help="λ of the hidden spike-count penalty (lowers predicted cycles)")
+    p.add_argument("--cbp-lr-lambda", type=positive_float, default=d.cbp_lr_lambda, help="CBP multiplier ascent step")
+    p.add_argument("--cbp-period", type=positive_int, default=d.cbp_period, help="CBP: narrow the window at least every N epochs")
+    p.add_argument("--ann-epochs", type=positive_int, default=d.ann_epochs, help="hybrid: ANN training epochs")
+    p.add_argument("--balance", type=positive_float, default=d.balance, help="hybrid: threshold-balancing percentile (100 = max)")
+    p.add_argument("--prune", type=float, default=d.prune, help="λ of the L1 penalty on learned hidden-neuron gates; "
+                   "closed gates' neurons are removed after training (binary/ternary weights)")
     p.add_argument("--out", default=None, help="run folder (default runs/<dataset>-<weights>-<membrane>)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue the run in --out from its model.pt (same settings)")
@@ -83,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         layers=args.layers, bias=args.bias,
         acc_bits=args.acc_bits, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         surrogate=args.surrogate, slope=args.slope, seed=args.seed, test_fraction=args.test_fraction,
+        method=args.method, loss=args.loss, activity=args.activity, cbp_lr_lambda=args.cbp_lr_lambda,
+        cbp_period=args.cbp_period, ann_epochs=args.ann_epochs, balance=args.balance, prune=args.prune,
     )
     from snn2fpga.train.distributed import leave, placement
     from snn2fpga.train.pipeline import run_training

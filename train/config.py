@@ -41,6 +41,17 @@ class TrainConfig:
     fire_rate: float = 0.1  # threshold calibration: fraction of first-step currents above θ
     seed: int = 0
     test_fraction: float = 0.2
+    # Training method and cost-aware terms (train/methods/; DESIGN §8). Defaults: plain BPTT on spike counts.
+    method: str = "bptt"  # bptt | cbp | hybrid
+    loss: str = "count"  # count: CE of spike counts; tet: mean over steps of CE of each step's spikes (TET)
+    activity: float = 0.0  # λ of the spike-count penalty: λ · hidden spikes per sample per step
+    cbp_lr_lambda: float = 1e-3  # CBP: step of the multipliers' gradient ascent
+    cbp_period: int = 2  # CBP: the window narrows at least every this many epochs (sooner when the Lagrangian stalls)
+    ann_epochs: int = 20  # hybrid: epochs of the quantized ReLU ANN before conversion
+    balance: float = 99.9  # hybrid: threshold balancing percentile of each layer's currents (100 = the maximum)
+    stdb_alpha: float = 0.3  # STDB surrogate α·exp(−β·Δt)
+    stdb_beta: float = 0.01
+    prune: float = 0.0  # λ of the L1 penalty on learned hidden-neuron gates; gated-off neurons are removed after training
 
     def __post_init__(self) -> None:
         checks = [
@@ -67,6 +78,9 @@ class TrainConfig:
             raise ContractError(f"--hidden must be positive layer sizes, got {self.hidden}")
         self.layers = list(self.layers)
         self.layer_settings()  # parses --arch and every --layer override: a bad one is named here, before any data
+        from snn2fpga.train.methods import check_method
+
+        check_method(self)
 
     def specs(self) -> tuple[Spec, ...]:
         """The hidden layers as architecture specs: parsed from `arch`, or `hidden` as dense layers."""

@@ -32,6 +32,7 @@ class LIFConstants:
     code_range: Optional[tuple[float, float]]  # stored-code clamp; None for the full membrane (m = u)
     surrogate: str
     slope: float
+    alpha: float = 1.0  # STDB's α (the other surrogates ignore it)
 
 
 def _spike_and_reset(pre: torch.Tensor, theta: torch.Tensor, k: LIFConstants):
@@ -56,6 +57,19 @@ def _store(after: torch.Tensor, k: LIFConstants) -> torch.Tensor:
     if k.code_range is None:
         return after
     return torch.div(after + k.delta / 2, k.delta, rounding_mode="floor").clamp_(*k.code_range)
+
+
+NEVER = 1000  # STDB: a neuron that has not spiked yet counts as having last spiked 1000 steps before step 0
+
+
+def steps_since_spike(fired: torch.Tensor) -> torch.Tensor:
+    """Δt per step [T, B, N]: t minus the last earlier step the neuron spiked (t + NEVER if none)."""
+    since = torch.empty(fired.shape, dtype=torch.float32, device=fired.device)
+    last = torch.full(fired.shape[1:], -float(NEVER), device=fired.device)
+    for t in range(fired.shape[0]):
+        since[t] = t - last
+        last = torch.where(fired[t], float(t), last)
+    return since
 
 
 class LIFLoop(torch.autograd.Function):
@@ -83,8 +97,11 @@ class LIFLoop(torch.autograd.Function):
         lo, hi = k.acc_range
         u, fired, after = _spike_and_reset(pre, theta, k)
         s = fired.to(pre.dtype)
-        x = (u - theta) / theta
-        ds_du = surrogate_grad(k.surrogate, k.slope, x) / theta  # spike input is (u − θ)/θ, θ held constant
+        if k.surrogate == "stdb":
+            ds_du = k.alpha * surrogate_grad("stdb", k.slope, steps_since_spike(fired)) / theta
+        else:
+            x = (u - theta) / theta
+            ds_du = surrogate_grad(k.surrogate, k.slope, x) / theta  # spike input is (u − θ)/θ, θ held constant
         pass_acc = ((pre >= lo) & (pre <= hi)).to(pre.dtype)
         if k.code_range is None:
             dm_dafter = torch.ones_like(pre)

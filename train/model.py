@@ -54,6 +54,9 @@ def _bias_size(p: PlannedLayer) -> int:
     return p.spec.channels if isinstance(p.spec, ConvSpec) else p.n_out
 
 
+GATE_INIT = 0.25  # learned gates (--prune) start open, a short way above 0 (Adam moves them ~lr per step)
+
+
 class QuantSNN(nn.Module):
     """Feed-forward SNN over input spikes [B, T, N_in]; returns the last layer's spike counts.
 
@@ -70,8 +73,14 @@ class QuantSNN(nn.Module):
         self.lifs = nn.ModuleList(
             QuantLIF(s.membrane, s.leak, s.reset, cfg.acc_bits, cfg.surrogate, cfg.slope) for s in self.settings
         )
+        if cfg.method == "hybrid" or cfg.surrogate == "stdb":  # hybrid: an ANN converted, fine-tuned with STDB
+            for lif in self.lifs:
+                lif.use_stdb(cfg.stdb_alpha, cfg.stdb_beta)
         # Real-unit biases (None: no bias), rounded to integers in units of the weight scale in the forward pass.
         self.biases = nn.ParameterList(nn.Parameter(torch.zeros(_bias_size(p))) for p in weighted) if cfg.bias else None
+        # Learned hidden-neuron gates (--prune, dense networks only): a neuron whose gate is ≤ 0 is silenced, then
+        # removed (train/methods/prune.py).
+        self.gates = nn.ParameterList(nn.Parameter(torch.full((h,), GATE_INIT)) for h in cfg.hidden) if cfg.prune > 0 else None
         for fc, s in zip(self.fcs, self.settings):
             if unit_scale(s.weights):
                 # Unit-scale quantizers round the latent weight itself: start it where codes vary.
@@ -137,13 +146,17 @@ class QuantSNN(nn.Module):
             else:
                 i, (weight, scale) = next(weights)
                 s, m = self.lifs[i](self.with_bias(i, self.currents(i, x, weight, scale), scale), scale)
+                if self.gates is not None and i < len(self.gates):  # open gate: 1 forward, clamp(g, 0, 1) backward
+                    g = self.gates[i]
+                    s = s * _ste(torch.clamp(g, 0.0, 1.0), (g > 0).to(s.dtype))
             spikes.append(s)
             codes.append(m)
             x = s
         return spikes, codes
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_all(x)[0][-1].sum(dim=1)
+    def forward(self, x: torch.Tensor, all_layers: bool = False) -> torch.Tensor | list[torch.Tensor]:
+        """The output layer's spike counts [B, N_out]; with `all_layers`, every layer's spikes [B, T, N_l]."""
+        return self.forward_all(x)[0] if all_layers else self.forward_all(x)[0][-1].sum(dim=1)
 
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, fire_rate: float) -> None:

@@ -44,6 +44,7 @@ class QuantLIF(nn.Module):
         self.membrane, self.leak_shift, self.reset, self.acc_bits = membrane, leak_shift, reset, acc_bits
         check_surrogate(surrogate)
         self.surrogate, self.slope = surrogate, slope
+        self.alpha = 1.0  # STDB's α (use_stdb)
         # Threshold in real units (weight-scale units × scale), learnable; set by calibration.
         self.threshold = nn.Parameter(torch.tensor(1.0))
 
@@ -62,7 +63,11 @@ class QuantLIF(nn.Module):
         """The fused loop's constants for contract parameters `p`."""
         acc = (-(2.0 ** (self.acc_bits - 1)), 2.0 ** (self.acc_bits - 1) - 1)
         codes = None if self.membrane == "full" else tuple(float(c) for c in membrane_code_range(p.membrane, p.acc_bits))
-        return LIFConstants(float(p.delta), self.leak_shift, self.reset == "subtract", acc, codes, self.surrogate, self.slope)
+        return LIFConstants(float(p.delta), self.leak_shift, self.reset == "subtract", acc, codes, self.surrogate, self.slope, self.alpha)
+
+    def use_stdb(self, alpha: float, beta: float) -> None:
+        """Train with the STDB surrogate α·exp(−β·Δt) (hybrid fine-tuning); the forward is unchanged."""
+        self.surrogate, self.slope, self.alpha = "stdb", beta, alpha
 
     def forward(self, current: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         theta = self.int_threshold(scale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -12,6 +13,7 @@ import torch
 from snn2fpga.train.config import TrainConfig
 from snn2fpga.train.data.datasets import DATASETS, load_packed
 from snn2fpga.train.distributed import Placement
+from snn2fpga.train.methods.cost import layer_rows, predicted_cycles
 from snn2fpga.train.plots import plot_curves, plot_raster
 from snn2fpga.core.files import atomic_write, write_json
 from snn2fpga.train.trainer import BEST_CHECKPOINT, CHECKPOINT, METRICS_CSV, evaluate, read_checkpoint, train_model
@@ -68,12 +70,33 @@ def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bo
                 (out / name).unlink(missing_ok=True)
         atomic_write(out / "config.json", cfg.save)
     n_classes = len(data.classes)
+    start, hybrid = None, None
+    if cfg.method == "hybrid":  # ANN → converted SNN, then fine-tuned below (train/methods/hybrid.py)
+        from snn2fpga.train.methods.hybrid import HYBRID_REPORT, prepare
+
+        if resume:
+            hybrid = json.loads((out / HYBRID_REPORT).read_text())
+        else:
+            start, hybrid = prepare(cfg, data.train, test_x, test_y, n_classes)
+            if place.main:
+                write_json(out / HYBRID_REPORT, hybrid)
     model, history, seconds = train_model(
         cfg, data.train, test_x, test_y, n_classes, out, resume=resume, on_batch=on_batch,
-        progress=progress, place=place, workers=workers,
+        progress=progress, place=place, workers=workers, model=start,
     )
     if not place.main:
         return {}
+    pruned_from = None
+    if cfg.prune > 0:  # the gated-off hidden neurons removed: model.pt and config.json now hold the smaller network
+        from snn2fpga.train.methods.prune import prune
+
+        pruned_from = list(cfg.hidden)
+        model, cfg = prune(model, cfg)
+        state = read_checkpoint(out / CHECKPOINT)
+        state["model"] = model.state_dict()
+        state["meta"]["config"] = asdict(cfg)
+        atomic_write(out / CHECKPOINT, lambda tmp: torch.save(state, tmp))
+        atomic_write(out / "config.json", cfg.save)
     test_acc, pred = evaluate(model, test_x, test_y)
     golden = model.to_golden()
     g = golden.run(test_x)
@@ -98,6 +121,16 @@ def run_training(cfg: TrainConfig, out: Path, resume: bool = False, progress: bo
         "data_seconds": data_seconds,
         "history": history,
     }
+    counts = np.stack([test_x.sum(axis=2)] + [s.sum(axis=2) for s in g.spikes], axis=2)
+    metrics["predicted_cycles"] = float(predicted_cycles(counts, layer_rows([s.shape[2] for s in g.spikes])).mean())
+    if pruned_from is not None:
+        metrics["pruned_from_hidden"] = pruned_from
+    if hybrid is not None:
+        metrics["hybrid"] = {**hybrid, "fine_tuned_accuracy": test_acc}
+    if cfg.weights in ("binary", "ternary"):
+        from snn2fpga.train.methods.cbp import near_level_fraction
+
+        metrics["latent_near_level"] = near_level_fraction(model, cfg.weights)
     write_json(out / "metrics.json", metrics)
     plot_curves(history, out / "curves.png")
     plot_raster(

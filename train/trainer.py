@@ -11,7 +11,6 @@ from typing import Callable, Optional
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
@@ -20,6 +19,8 @@ from snn2fpga.train.config import TrainConfig
 from snn2fpga.train.data.packed import PackedSpikes
 from snn2fpga.train.distributed import Placement, per_process_batch
 from snn2fpga.train.loader import train_loader
+from snn2fpga.train.methods.cost import evaluate_cost
+from snn2fpga.train.methods.objective import Objective
 from snn2fpga.train.model import QuantSNN
 from snn2fpga.train.progress import bar as progress_bar
 
@@ -59,9 +60,11 @@ def _cpu(state: object) -> object:
     return state
 
 
-def save_checkpoint(path: Path, model: QuantSNN, opt: torch.optim.Optimizer, sched, epoch: int, history: list, meta: dict) -> None:
+def save_checkpoint(path: Path, model: QuantSNN, opt: torch.optim.Optimizer, sched, epoch: int, history: list, meta: dict,
+                    method: Optional[dict] = None) -> None:
     """Everything needed to resume bit-exactly after `epoch` complete epochs (tensors on the CPU)."""
     state = {
+        "method": _cpu(method or {}),
         "model": _cpu(model.state_dict()),
         "optimizer": _cpu(opt.state_dict()),
         "scheduler": sched.state_dict(),
@@ -135,6 +138,9 @@ def train_model(
         net = model
     else:
         net = DistributedDataParallel(model, device_ids=[place.device.index] if place.device.type == "cuda" else None)
+    objective = Objective(cfg, model)  # after .to(device): CBP's multipliers live beside the weights
+    if state is not None:
+        objective.load_state_dict(state.get("method", {}))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     if state is not None:
@@ -155,8 +161,7 @@ def train_model(
                 on_batch(epoch, b_idx)
             xb = xb.to(place.device, non_blocking=True).float()
             yb = yb.to(place.device, non_blocking=True)
-            counts = net(xb)
-            loss = F.cross_entropy(counts, yb)
+            loss, counts = objective.loss(net(xb, all_layers=True) if objective.wants_layers else net(xb), yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -167,16 +172,19 @@ def train_model(
                 bar.set_postfix(loss=f"{float(loss_sum) / seen:.3f}", acc=f"{int(correct) / seen:.3f}")
         sched.step()
         loss_total, correct_total, seen_total = place.sum([float(loss_sum), float(correct), float(seen)])
-        test_acc = evaluate(model, test_x, test_y)[0] if place.main else 0.0
+        extra = objective.end_epoch(loss_total / seen_total)
+        cost = evaluate_cost(model, test_x, test_y) if place.main else {"accuracy": 0.0, "predicted_cycles": 0.0}
+        test_acc = cost["accuracy"]
         seconds += time.perf_counter() - t0
         history.append({"epoch": epoch + 1, "train_loss": loss_total / seen_total, "train_accuracy": correct_total / seen_total,
-                        "test_accuracy": test_acc})
+                        "test_accuracy": test_acc, "predicted_cycles": cost["predicted_cycles"], **extra})
         if place.main:
             if progress:
                 tqdm.write(f"epoch {epoch + 1}/{cfg.epochs}: loss {loss_total / seen_total:.4f}  "
-                           f"train {correct_total / seen_total:.4f}  test {test_acc:.4f}")
+                           f"train {correct_total / seen_total:.4f}  test {test_acc:.4f}  "
+                           f"cycles/sample {cost['predicted_cycles']:.0f}")
             meta = {"config": asdict(cfg), "n_in": train.n_in, "n_classes": n_classes, "train_seconds": seconds}
-            save_checkpoint(ckpt, model, opt, sched, epoch + 1, history, meta)
+            save_checkpoint(ckpt, model, opt, sched, epoch + 1, history, meta, objective.state_dict())
             if test_acc >= max(h["test_accuracy"] for h in history):
                 write_bytes(ckpt.with_name(BEST_CHECKPOINT), ckpt.read_bytes())
             write_text(ckpt.with_name(METRICS_CSV), history_csv(history))

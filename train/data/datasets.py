@@ -27,6 +27,7 @@ from snn2fpga.train.data.ncars import NCARS_CLASSES, NCARS_POOL, NCARS_SENSOR, n
 from snn2fpga.train.data.nmnist import NMNIST_CLASSES, NMNIST_SENSOR, has_split, list_nmnist, read_nmnist_bin
 from snn2fpga.train.data.packed import PackedSpikes
 from snn2fpga.train.data.saccade_digits import ensure_saccade_digits, split_indices
+from snn2fpga.train.data.static_digits import ensure_static_digits
 from snn2fpga.train.data.shd import SHD_CLASSES, SHD_POOL, SHD_SENSOR, read_shd_sample, shd_files
 from snn2fpga.train.data.store import build_store, open_store
 
@@ -138,8 +139,15 @@ def saccade_digits_files(data_dir: str | None, seed: int, test_fraction: float) 
     return list_nmnist(root, "Train"), list_nmnist(root, "Test")
 
 
+def static_digits_files(data_dir: str | None, seed: int, test_fraction: float) -> tuple[Samples, Samples]:
+    """The embedded rate-coded static digits, generated into the cache (or data_dir) on first use; fixed split."""
+    root = ensure_static_digits(Path(data_dir).resolve() if data_dir is not None else None)
+    return list_nmnist(root, "Train"), list_nmnist(root, "Test")
+
+
 DATASETS: dict[str, DatasetSpec] = {
     "saccade-digits": DatasetSpec(saccade_digits_files, read_nmnist_bin, NMNIST_SENSOR, NMNIST_CLASSES),
+    "static-digits": DatasetSpec(static_digits_files, read_nmnist_bin, NMNIST_SENSOR, NMNIST_CLASSES),
     "nmnist": DatasetSpec(nmnist_files, read_nmnist_bin, NMNIST_SENSOR, NMNIST_CLASSES),
     "dvs-motions": DatasetSpec(dvs_motions_files, read_segment, DVS_MOTIONS_SENSOR, DVS_MOTIONS_CLASSES, DVS_POOL),
     "dvsgesture": DatasetSpec(dvsgesture_files, read_segment, DVSGESTURE_SENSOR, DVSGESTURE_CLASSES, DVS_POOL),
