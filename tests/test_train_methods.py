@@ -275,3 +275,17 @@ def test_pruned_network_spikes_as_the_gated_one_and_golden(tmp_path):
 def test_prune_needs_unit_scale_weights(tmp_path, capsys):
     out = tmp_path / "runs" / "r"
     refused(["train", "--out", str(out), "--prune", "0.1", "--weights", "int4"], capsys, out, "--prune removes neurons exactly")
+
+
+def test_a_run_saved_before_the_method_options_resumes(tmp_path):
+    from dataclasses import asdict
+
+    from snn2fpga.train.pipeline import check_run_folder
+    from snn2fpga.train.trainer import CHECKPOINT
+
+    cfg = TrainConfig(hidden=[8])
+    old = {k: v for k, v in asdict(cfg).items() if k not in ("method", "loss", "activity", "prune")}
+    torch.save({"model": {}, "epoch": 1, "meta": {"config": old}}, tmp_path / CHECKPOINT)
+    check_run_folder(cfg, tmp_path, resume=True, overwrite=False)  # no refusal: the new fields had their defaults
+    with pytest.raises(ValueError, match="method"):
+        check_run_folder(TrainConfig(hidden=[8], method="cbp"), tmp_path, resume=True, overwrite=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +32,11 @@ def check_run_folder(cfg: TrainConfig, out: Path, resume: bool, overwrite: bool)
     ckpt = out / CHECKPOINT
     if resume:
         mine = asdict(cfg)
-        # a setting added since the checkpoint was written (arch, layers) has its default there
+        # a setting added since the checkpoint was written has its default there (arch, layers: no plain default)
         saved = {"arch": None, "layers": [], **read_checkpoint(ckpt)["meta"]["config"]}
+        added = {f.name: f.default for f in fields(TrainConfig)}
         for key in sorted(set(saved) | set(mine)):
-            if key != "epochs" and saved.get(key) != mine.get(key):
+            if key != "epochs" and saved.get(key, added.get(key)) != mine.get(key):
                 raise ValueError(f"--resume: {ckpt} was trained with {key} = {saved.get(key)!r}, not {mine.get(key)!r}; "
                                  "resume with its settings, or train into another --out")
     elif ckpt.exists() and not overwrite:
