@@ -266,10 +266,9 @@ def _layer_from_dict(d: dict) -> Layer:
 def random_codes(rng: np.random.Generator, weight_quant: str, shape: tuple[int, ...]) -> np.ndarray:
     """Uniform random weight codes of a quantizer (binary: ±1 only)."""
     lo, hi = weight_code_range(weight_quant)
-    codes = rng.integers(lo, hi + 1, size=shape)  # drawn for binary too, so seeded networks stay as they were
     if weight_quant == "binary":
         return np.where(rng.random(shape) < 0.5, -1, 1)
-    return codes
+    return rng.integers(lo, hi + 1, size=shape)
 
 
 def random_network(

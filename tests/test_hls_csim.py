@@ -72,7 +72,7 @@ def mixed(tmp_path_factory):
 
     rng = np.random.default_rng(1)
     calib = (rng.random((40, STEPS, N_IN)) < 0.3).astype(np.uint8)
-    net, combos = mixed_network(calib)
+    net, combos = mixed_network(calib, seed=1)  # seed 0 leaves one int2/int16 layer firing at 0.03 %: no check there
     tmp = tmp_path_factory.mktemp("hls_mixed")
     path = export.export_network(net, tmp / "model.qonnx", steps=STEPS)
     x = (rng.random((30, STEPS, N_IN)) < 0.3).astype(np.uint8)
