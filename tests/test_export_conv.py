@@ -5,6 +5,7 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
+from onnx_edit import node, set_attr, set_init, set_prop
 from snn2fpga.core.contract import LIFParams
 from snn2fpga.core.golden import ConvLayer, GoldenNetwork, PoolLayer, QuantLayer, random_arch_network, random_network
 from snn2fpga.core.maps import MapShape
@@ -142,29 +143,6 @@ def test_dense_file_keeps_version_1():
 @pytest.fixture(scope="module")
 def proto(exported):
     return onnx.load(str(exported["int4-int4-two-conv-pool-dense"][1]))
-
-
-def node(m, name):
-    return next(n for n in m.graph.node if n.name == name)
-
-
-def set_attr(n, name, value):
-    for a in list(n.attribute):
-        if a.name == name:
-            n.attribute.remove(a)
-    n.attribute.append(helper.make_attribute(name, value))
-
-
-def set_init(m, name, value, dtype=np.float32):
-    for i, t in enumerate(m.graph.initializer):
-        if t.name == name:
-            m.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
-            return
-    raise KeyError(name)
-
-
-def set_prop(m, key, value):
-    next(p for p in m.metadata_props if p.key == key).value = value
 
 
 BAD = {

@@ -3,9 +3,10 @@
 import numpy as np
 import onnx
 import pytest
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from snn2fpga.export import ExportError, LIFAttributeError, ModelFileError, UnsupportedModelError, export_network, load_network
+from onnx_edit import node, set_attr, set_init, set_prop
 from snn2fpga.core.contract import LIFParams
 from snn2fpga.core.golden import QuantLayer, GoldenNetwork, random_network
 
@@ -25,31 +26,6 @@ def tampered(tmp_path, proto, change):
     path = tmp_path / "bad.qonnx"
     onnx.save(m, str(path))
     return path
-
-
-def node(m, name):
-    return next(n for n in m.graph.node if n.name == name)
-
-
-def set_attr(n, name, value):
-    for a in list(n.attribute):
-        if a.name == name:
-            n.attribute.remove(a)
-    n.attribute.append(helper.make_attribute(name, value))
-
-
-def set_init(m, name, value):
-    for i, t in enumerate(m.graph.initializer):
-        if t.name == name:
-            m.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.asarray(value, dtype=np.float32), name))
-            return
-    raise KeyError(name)
-
-
-def set_prop(m, key, value):
-    for p in m.metadata_props:
-        if p.key == key:
-            p.value = value
 
 
 def drop_attr(n, name):
