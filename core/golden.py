@@ -67,8 +67,20 @@ class QuantLayer:
                 "weight_quant": self.weight_quant, "lif": self.lif.to_dict()}
 
 
+class _MapLayer:
+    """What a conv and a pool layer share: sizes from their input and output maps (C·H·W)."""
+
+    @property
+    def n_in(self) -> int:
+        return self.in_shape.size
+
+    @property
+    def n_out(self) -> int:
+        return self.out_shape.size
+
+
 @dataclass
-class ConvLayer:
+class ConvLayer(_MapLayer):
     """A 2-D convolution (zero padding, one stride for both axes) followed by LIF neurons (DESIGN §7)."""
 
     weights: np.ndarray  # int64 [C_out, C_in, K_h, K_w]
@@ -97,14 +109,6 @@ class ConvLayer:
     def kernel(self) -> tuple[int, int]:
         return int(self.weights.shape[2]), int(self.weights.shape[3])
 
-    @property
-    def n_in(self) -> int:
-        return self.in_shape.size
-
-    @property
-    def n_out(self) -> int:
-        return self.out_shape.size
-
     def current(self, x: np.ndarray) -> np.ndarray:
         """I[o, y, x] = Σ W[o, c, i, j]·s[c, y·S+i−P, x·S+j−P] + b[o], flat [B, C_out·H_out·W_out]."""
         cur = conv_currents(x, self.in_shape, self.weights, self.stride, self.padding)
@@ -117,7 +121,7 @@ class ConvLayer:
 
 
 @dataclass
-class PoolLayer:
+class PoolLayer(_MapLayer):
     """Spiking max-pool: a neuron fires iff any input in its k×k window (stride k) fired this step."""
 
     in_shape: MapShape
@@ -130,14 +134,6 @@ class PoolLayer:
         if not isinstance(self.in_shape, MapShape):
             self.in_shape = MapShape(*self.in_shape)
         self.out_shape = pool_out_shape(self.in_shape, self.k)
-
-    @property
-    def n_in(self) -> int:
-        return self.in_shape.size
-
-    @property
-    def n_out(self) -> int:
-        return self.out_shape.size
 
     def spikes(self, x: np.ndarray) -> np.ndarray:
         return pool_or(x, self.in_shape, self.k)

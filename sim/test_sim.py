@@ -125,16 +125,20 @@ def test_sweep(j):
     """One 5-layer network of the sweep (sim/networks.py): 10 samples back to back (cycles and
     every eos word's edge exact), 3 with stalls, a clear in the middle of a sample. Three of
     the five share Q < P LIF units over each layer's lanes (sim/networks.py UNITS)."""
-    case = sweep_case(j)
+    _run_sweep_case(sweep_case(j), j, stalled=[1, 5, 9], clear=ClearCase(8, 2, 0.5, use_rst=j % 2 == 1, trigger=f"tap{j % 4}"))
+
+
+def _run_sweep_case(case, j: int, stalled: list[int], clear: ClearCase):
+    """A sweep network back to back (timing exact), `stalled` samples with stalls on both ports, and `clear`."""
     design = prepare_design(case.network, case.steps, case.lanes, units=case.units)
     expect = _expect(case.network, design, case.inputs, [f"{case.name} #{i}" for i in range(len(case.inputs))])
     phases = [
         Phase("back-to-back", list(range(len(expect))), timing=True),
-        Phase("stalls", [1, 5, 9], Stalls(0.6, 6, seed=j), Stalls(0.6, 6, seed=10 + j), "lower_bound"),
+        Phase("stalls", stalled, Stalls(0.6, 6, seed=j), Stalls(0.6, 6, seed=10 + j), "lower_bound"),
     ]
-    clears = [ClearCase(8, 2, 0.5, use_rst=j % 2 == 1, trigger=f"tap{j % 4}")]
-    result = run_cocotb(design, expect, case.name, phases, clears)
+    result = run_cocotb(design, expect, case.name, phases, [clear])
     assert result.passed, result.describe() + "\nlayers: " + "; ".join(case.combos())
+    return result, expect
 
 
 # ---- conv and pool layers: every setting on small random conv networks ----------------------------
@@ -164,16 +168,8 @@ def test_conv_sweep(j):
     """One conv network (sim/conv_networks.py): 8 samples back to back (cycles and every eos word's
     edge exact: the conv cycle model counts valid taps), 3 with stalls on both ports, and a clear
     in the middle of a sample; every layer's spikes (pools included) at every step."""
-    case = conv_case(j)
-    design = prepare_design(case.network, case.steps, case.lanes, units=case.units)
-    expect = _expect(case.network, design, case.inputs, [f"{case.name} #{i}" for i in range(len(case.inputs))])
-    phases = [
-        Phase("back-to-back", list(range(len(expect))), timing=True),
-        Phase("stalls", [1, 4, 7], Stalls(0.6, 6, seed=j), Stalls(0.6, 6, seed=10 + j), "lower_bound"),
-    ]
-    clears = [ClearCase(6, 2, 0.5, use_rst=j % 2 == 1, trigger=f"tap{j % 3}")]
-    result = run_cocotb(design, expect, case.name, phases, clears)
-    assert result.passed, result.describe() + "\nlayers: " + "; ".join(case.combos())
+    result, expect = _run_sweep_case(conv_case(j), j, stalled=[1, 4, 7],
+                                     clear=ClearCase(6, 2, 0.5, use_rst=j % 2 == 1, trigger=f"tap{j % 3}"))
     assert _phase_report(result, "back-to-back")["cycles"]["equal_to_model"] == len(expect)
 
 
